@@ -1,0 +1,1 @@
+"""PenguinMails data platform: sources → DuckDB → dbt marts → published marts, orchestrated by Dagster."""
