@@ -1,0 +1,19 @@
+"""The one Dagster `Definitions` of the platform (workspace.yaml points here)."""
+from dagster import AssetSelection, Definitions, define_asset_job
+from dagster_dlt import DagsterDltResource
+
+from pipelines.assets.app import app_assets
+from pipelines.resources.sources import source_resources
+
+ingestion_assets = [app_assets]
+
+daily_job = define_asset_job(
+    "daily", selection=AssetSelection.all(),
+    description="Every source incremental, then dbt build, then publish the marts.",
+)
+
+defs = Definitions(
+    assets=[*ingestion_assets],
+    jobs=[daily_job],
+    resources={"dlt": DagsterDltResource(), **source_resources()},
+)

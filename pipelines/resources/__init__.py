@@ -1,0 +1,1 @@
+"""Dagster resources: each source's configuration, read from the environment (`EnvVar`)."""

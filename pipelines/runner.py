@@ -1,0 +1,96 @@
+"""`penguin run`: the daily job in-process on the local Dagster instance, and its summary."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
+
+from pipelines.settings import Paths
+
+INSTANCE_YAML = """# Local Dagster instance of `penguin run` (SQLite storage). See docs/deployment.md for PostgreSQL.
+telemetry:
+  enabled: false
+"""
+
+
+def local_instance(paths: Paths) -> DagsterInstance:
+    """The instance in `$DAGSTER_HOME`, or `<data dir>/dagster` when unset (so `make ui` sees the runs)."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = paths.data_dir / "dagster"
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "dagster.yaml").exists():
+            (home / "dagster.yaml").write_text(INSTANCE_YAML)
+        os.environ["DAGSTER_HOME"] = str(home)
+    return DagsterInstance.get()
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    run_id: str
+    tables: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata numbers
+    errors: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = []
+        sources: dict[str, list[tuple[str, dict]]] = {}
+        for key, meta in sorted(self.tables.items()):
+            parts = key.split("/")
+            if parts[0] == "raw":
+                sources.setdefault(parts[1], []).append((parts[2], meta))
+        if sources:
+            lines.append(f"{'source':<10} {'table':<26} {'new':>9} {'updated':>9} {'deleted':>8} {'total':>10} {'sec':>6}")
+            for source, tables in sources.items():
+                for i, (table, m) in enumerate(tables):
+                    lines.append(f"{source if i == 0 else '':<10} {table:<26} {m.get('rows_new', 0):>9,} {m.get('rows_updated', 0):>9,} "
+                                 f"{m.get('rows_deleted', 0):>8,} {m.get('dagster/row_count', 0):>10,} "
+                                 f"{m.get('sync_seconds', 0) if i == 0 else '':>6}")
+        other = [k for k in self.tables if not k.startswith("raw/")]
+        if other:
+            lines.append(f"built {len(other)} other assets")
+        lines += [f"FAILED: {e}" for e in self.errors]
+        lines.append(f"run {self.run_id}: {'succeeded' if self.success else 'FAILED'}")
+        return "\n".join(lines)
+
+
+def summarize(result: ExecuteInProcessResult) -> RunSummary:
+    summary = RunSummary(result.success, result.run_id)
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            summary.tables[mat.asset_key.to_user_string()] = {
+                k: v.value for k, v in mat.metadata.items() if isinstance(v.value, (int, float))}
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            summary.errors.append(_one_line(event.event_specific_data.error))
+    return summary
+
+
+def _one_line(error) -> str:
+    """The source's own one-line message when a `SourceError` caused the failure, else the first line."""
+    e = error
+    while e is not None:
+        if e.cls_name in ("SourceError", "SourceAuthError"):
+            return e.message.split(": ", 1)[-1].strip().splitlines()[0]
+        e = e.cause
+    return error.message.strip().splitlines()[0]
+
+
+def run_daily(paths: Paths | None = None) -> RunSummary:
+    from pipelines.definitions import defs
+
+    paths = paths or Paths.from_env()
+    instance = local_instance(paths)
+    result = defs.resolve_job_def("daily").execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    return summarize(result)
+
+
+def load_env_file(path: str | Path) -> None:
+    """Puts a dotenv file's variables into this process's environment (they win over existing ones)."""
+    from sandbox.envfile import read_env_file
+
+    os.environ.update(read_env_file(path))

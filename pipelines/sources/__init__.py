@@ -1,0 +1,1 @@
+"""dlt sources, one package per system, shaped like dlt's verified sources."""

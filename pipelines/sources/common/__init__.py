@@ -1,0 +1,1 @@
+"""What every source shares: one-line errors, retries, progress and the Arrow page converter."""
