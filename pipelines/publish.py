@@ -32,17 +32,18 @@ def publish_marts(warehouse: Path, marts: Path, schemas: tuple[str, ...] = MART_
     history.mkdir(parents=True, exist_ok=True)
     building = marts.parent / f".{marts.name}.building-{stamp}"
     tables: dict[str, int] = {}
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect()
     try:
+        con.execute(f"attach '{warehouse}' as wh (read_only)")
         con.execute(f"attach '{building}' as pub")
         present = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() and table_schema in (select unnest(?)) order by 1, 2",
+            "where table_catalog = 'wh' and table_schema in (select unnest(?)) order by 1, 2",
             [list(schemas)]).fetchall()
         for schema in sorted({s for s, _ in present}):
             con.execute(f'create schema pub."{schema}"')
         for schema, table in present:
-            con.execute(f'create table pub."{schema}"."{table}" as select * from "{schema}"."{table}"')
+            con.execute(f'create table pub."{schema}"."{table}" as select * from wh."{schema}"."{table}"')
             tables[f"{schema}.{table}"] = con.execute(f'select count(*) from pub."{schema}"."{table}"').fetchone()[0]
         con.execute("checkpoint pub")
         con.execute("detach pub")
