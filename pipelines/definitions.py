@@ -3,6 +3,8 @@ from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dlt import DagsterDltResource
 
 from pipelines.assets.app import app_assets
+from pipelines.assets.dbt import dbt_cli, dbt_models
+from pipelines.assets.publish import published_marts
 from pipelines.resources.sources import source_resources
 
 ingestion_assets = [app_assets]
@@ -13,7 +15,7 @@ daily_job = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[*ingestion_assets],
+    assets=[*ingestion_assets, dbt_models, published_marts],
     jobs=[daily_job],
-    resources={"dlt": DagsterDltResource(), **source_resources()},
+    resources={"dlt": DagsterDltResource(), "dbt": dbt_cli(), **source_resources()},
 )

@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('app', 'mailboxes') }}
+),
+
+final as (
+    select
+        id as mailbox_id,
+        tenant_id,
+        lower(address) as address,
+        provider,
+        warmup_status,
+        daily_limit,
+        created_at,
+        updated_at
+    from source
+    where not coalesce(_deleted, false)
+)
+
+select * from final
