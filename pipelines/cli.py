@@ -21,7 +21,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.env_file:
         load_env_file(args.env_file)
-    summary = run_daily()
+    summary = run_daily(args.select)
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox_cli.add_parser(sub)
     run = sub.add_parser("run", help="run the whole pipeline: every source, dbt build, publish")
     run.add_argument("--env-file", help="a dotenv file to load first (e.g. the sandbox's)")
+    run.add_argument("--select", help="only these assets, in Dagster's selection syntax (e.g. 'group:raw_stripe')")
     demo = sub.add_parser("demo", help="start a sandbox, run the pipeline against it, print a summary, stop it")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--scale", choices=list(SCALES), default="small")

@@ -5,7 +5,7 @@ from dagster_dlt import DagsterDltResource
 from pipelines.assets.app import app_assets
 from pipelines.assets.dbt import dbt_cli, dbt_models
 from pipelines.assets.publish import published_marts
-from pipelines.resources.sources import source_resources
+from pipelines.resources import source_resources
 
 ingestion_assets = [app_assets]
 

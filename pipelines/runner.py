@@ -77,13 +77,17 @@ def _one_line(error) -> str:
     return error.message.strip().splitlines()[0]
 
 
-def run_daily(paths: Paths | None = None) -> RunSummary:
+def run_daily(select: str | None = None, paths: Paths | None = None) -> RunSummary:
+    """Runs the daily job, or only the assets of a Dagster selection (e.g. `group:raw_stripe`)."""
+    from dagster import AssetSelection
+
     from pipelines.definitions import defs
 
     paths = paths or Paths.from_env()
     instance = local_instance(paths)
+    keys = AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()) if select else None
     result = defs.resolve_job_def("daily").execute_in_process(
-        instance=instance, raise_on_error=False,
+        instance=instance, raise_on_error=False, asset_selection=list(keys) if keys else None,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     return summarize(result)

@@ -3,7 +3,7 @@ from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, dlt_assets
 
 from pipelines.assets.ingestion import RawTranslator, run_source, spec_pipeline
-from pipelines.resources.sources import AppDatabase
+from pipelines.resources.app import AppDatabase
 from pipelines.sources.app import app_source
 from pipelines.sources.common.progress import SyncProgress
 

@@ -1,1 +1,12 @@
-"""Dagster resources: each source's configuration, read from the environment (`EnvVar`)."""
+"""Dagster resources: each source's configuration, read from environment variables (`EnvVar`),
+the same in production and against the sandbox (whose env file sets exactly these)."""
+from dagster import ConfigurableResource, EnvVar
+
+from pipelines.resources.app import AppDatabase
+
+
+def source_resources() -> dict[str, ConfigurableResource]:
+    """Every source's resource, under the key its assets ask for."""
+    return {
+        "app_db": AppDatabase(url=EnvVar("PENGUINMAILS_DB_URL")),
+    }
