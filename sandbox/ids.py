@@ -8,7 +8,7 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 def token(*parts: object, length: int = 14) -> str:
     """A base62 string derived from `parts` (e.g. seed, kind, index)."""
-    n = int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).digest(), "big")
+    n = int.from_bytes(hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=32).digest(), "big")
     out = []
     for _ in range(length):
         n, r = divmod(n, 62)

@@ -16,7 +16,9 @@ from sandbox.world import build_world
 
 def _emulator_classes() -> list[type[Emulator]]:
     """Every vendor the sandbox serves, in the order their env variables are written."""
-    return []
+    from sandbox.stripe import StripeEmulator
+
+    return [StripeEmulator]
 
 
 @dataclass(frozen=True)
