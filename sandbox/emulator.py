@@ -33,6 +33,9 @@ class Emulator:
     def world(self):
         return self.sandbox.world
 
+    def start(self) -> None:
+        """Called once the server is bound (`sandbox.base_url` and `sandbox.state_dir` are set)."""
+
     def routes(self) -> list[BaseRoute]:
         return []
 
