@@ -66,11 +66,11 @@ def control_routes(sb: Sandbox) -> list[Route]:
         return json_response(sb.stats.snapshot(reset=request.query_params.get("reset") == "1"))
 
     async def truth_index(request: Request):
-        return json_response({"tables": [f"{src}/{table}" for src, tables in sb.truth().items() for table in tables]})
+        return json_response({"tables": [f"{e.name}/{table}" for e in sb.emulators for table in e.truth()]})
 
     async def truth_table(request: Request):
         src, table = request.path_params["source"], request.path_params["table"]
-        tables = sb.truth().get(src, {})
+        tables = sb.by_name[src].truth() if src in sb.by_name else {}
         if table not in tables:
             return json_response({"error": f"no truth table {src}/{table}"}, 404)
         return StreamingResponse(jsonl_lines(tables[table]), media_type="application/x-ndjson")

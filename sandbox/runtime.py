@@ -7,7 +7,6 @@ import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
 
 from sandbox.emulator import Emulator
 from sandbox.faults import FaultPlan
@@ -16,9 +15,10 @@ from sandbox.world import build_world
 
 def _emulator_classes() -> list[type[Emulator]]:
     """Every vendor the sandbox serves, in the order their env variables are written."""
+    from sandbox.hubspot import HubSpotEmulator
     from sandbox.stripe import StripeEmulator
 
-    return [StripeEmulator]
+    return [HubSpotEmulator, StripeEmulator]
 
 
 @dataclass(frozen=True)
@@ -101,5 +101,3 @@ class Sandbox:
             out.update(e.env())
         return out
 
-    def truth(self) -> dict[str, dict[str, Iterable[dict]]]:
-        return {e.name: e.truth() for e in self.emulators}

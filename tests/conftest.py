@@ -16,7 +16,8 @@ from sandbox.client import SandboxClient
 from sandbox.envfile import read_env_file
 
 REPO = Path(__file__).resolve().parents[1]
-POSTGRES_ADMIN_URL = os.environ.get("PENGUIN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# the driver is explicit: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which is not installed
+POSTGRES_ADMIN_URL = os.environ.get("PENGUIN_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass
