@@ -16,9 +16,10 @@ from sandbox.world import build_world
 def _emulator_classes() -> list[type[Emulator]]:
     """Every vendor the sandbox serves, in the order their env variables are written."""
     from sandbox.hubspot import HubSpotEmulator
+    from sandbox.jira import JiraEmulator
     from sandbox.stripe import StripeEmulator
 
-    return [HubSpotEmulator, StripeEmulator]
+    return [HubSpotEmulator, JiraEmulator, StripeEmulator]
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,9 @@ def compare_with_truth(rows: list[dict], truth: Iterable[dict], key: str | tuple
                        fields: dict[str, str | Callable[[dict], Any]] | None = None) -> list[str]:
     """Differences between warehouse `rows` and `truth` (empty = equal): duplicates, missing and
     unexpected keys, soft-delete flags, and each field in `fields` (truth name -> warehouse column
-    name or a function of the warehouse row). Truth rows flagged `_deleted` must be present and
-    flagged; others present and not flagged."""
+    name or a function of the warehouse row). Truth rows not flagged `_deleted` must be present and
+    not flagged; flagged ones must be flagged if present (a record created and deleted between two
+    syncs was never seen by any sync, so it may be absent)."""
     keys = (key,) if isinstance(key, str) else key
     problems: list[str] = []
     by_key: dict[tuple, dict] = {}
@@ -74,7 +75,8 @@ def compare_with_truth(rows: list[dict], truth: Iterable[dict], key: str | tuple
         truth_keys.add(k)
         r = by_key.get(k)
         if r is None:
-            problems.append(f"missing {k}")
+            if not t.get("_deleted"):
+                problems.append(f"missing {k}")
             continue
         if bool(t.get("_deleted")) != bool(r.get("_deleted")):
             problems.append(f"{k}: _deleted truth={bool(t.get('_deleted'))} warehouse={r.get('_deleted')}")
