@@ -19,7 +19,7 @@ from sandbox.emulator import json_response
 from sandbox.faults import TRANSPORT_KINDS, Rule
 from sandbox.runtime import Sandbox
 from sandbox.timeutil import iso
-from sandbox.truth import jsonl_lines
+from sandbox.truth import jsonl_chunks
 
 
 def control_routes(sb: Sandbox) -> list[Route]:
@@ -73,7 +73,7 @@ def control_routes(sb: Sandbox) -> list[Route]:
         tables = sb.by_name[src].truth() if src in sb.by_name else {}
         if table not in tables:
             return json_response({"error": f"no truth table {src}/{table}"}, 404)
-        return StreamingResponse(jsonl_lines(tables[table]), media_type="application/x-ndjson")
+        return StreamingResponse(jsonl_chunks(tables[table]), media_type="application/x-ndjson")
 
     return [
         Route("/status", status),

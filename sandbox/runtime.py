@@ -15,11 +15,12 @@ from sandbox.world import build_world
 
 def _emulator_classes() -> list[type[Emulator]]:
     """Every vendor the sandbox serves, in the order their env variables are written."""
+    from sandbox.google import GoogleEmulator
     from sandbox.hubspot import HubSpotEmulator
     from sandbox.jira import JiraEmulator
     from sandbox.stripe import StripeEmulator
 
-    return [HubSpotEmulator, JiraEmulator, StripeEmulator]
+    return [HubSpotEmulator, JiraEmulator, StripeEmulator, GoogleEmulator]
 
 
 @dataclass(frozen=True)
