@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
+from pipelines.errors import first_error_line
 from pipelines.settings import Paths
 
 INSTANCE_YAML = """# Local Dagster instance of `penguin run` (SQLite storage). See docs/deployment.md for PostgreSQL.
@@ -63,18 +64,8 @@ def summarize(result: ExecuteInProcessResult) -> RunSummary:
             summary.tables[mat.asset_key.to_user_string()] = {
                 k: v.value for k, v in mat.metadata.items() if isinstance(v.value, (int, float))}
         elif event.event_type == DagsterEventType.STEP_FAILURE:
-            summary.errors.append(_one_line(event.event_specific_data.error))
+            summary.errors.append(first_error_line(event.event_specific_data.error))
     return summary
-
-
-def _one_line(error) -> str:
-    """The source's own one-line message when a `SourceError` caused the failure, else the first line."""
-    e = error
-    while e is not None:
-        if e.cls_name in ("SourceError", "SourceAuthError"):
-            return e.message.split(": ", 1)[-1].strip().splitlines()[0]
-        e = e.cause
-    return error.message.strip().splitlines()[0]
 
 
 def run_daily(select: str | None = None, paths: Paths | None = None) -> RunSummary:

@@ -15,12 +15,13 @@ from sandbox.world import build_world
 
 def _emulator_classes() -> list[type[Emulator]]:
     """Every vendor the sandbox serves, in the order their env variables are written."""
+    from sandbox.appdb import AppDb
     from sandbox.google import GoogleEmulator
     from sandbox.hubspot import HubSpotEmulator
     from sandbox.jira import JiraEmulator
     from sandbox.stripe import StripeEmulator
 
-    return [HubSpotEmulator, JiraEmulator, StripeEmulator, GoogleEmulator]
+    return [HubSpotEmulator, JiraEmulator, StripeEmulator, AppDb, GoogleEmulator]
 
 
 @dataclass(frozen=True)
