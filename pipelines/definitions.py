@@ -1,21 +1,26 @@
 """The one Dagster `Definitions` of the platform (workspace.yaml points here)."""
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import DefaultSensorStatus, Definitions, build_sensor_for_freshness_checks
 from dagster_dlt import DagsterDltResource
 
 from pipelines.assets.app import app_assets
 from pipelines.assets.dbt import dbt_cli, dbt_models
 from pipelines.assets.publish import published_marts
+from pipelines.checks import freshness_checks, volume_checks
+from pipelines.jobs import daily_job
 from pipelines.resources import source_resources
+from schedules import daily_schedule
+from sensors import alerts_sensor
 
 ingestion_assets = [app_assets]
 
-daily_job = define_asset_job(
-    "daily", selection=AssetSelection.all(),
-    description="Every source incremental, then dbt build, then publish the marts.",
-)
+freshness = freshness_checks(ingestion_assets)
 
 defs = Definitions(
     assets=[*ingestion_assets, dbt_models, published_marts],
+    asset_checks=[*freshness, volume_checks(ingestion_assets)],
     jobs=[daily_job],
+    schedules=[daily_schedule],
+    sensors=[alerts_sensor, build_sensor_for_freshness_checks(
+        freshness_checks=freshness, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING)],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_cli(), **source_resources()},
 )

@@ -10,19 +10,21 @@ from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 from pipelines.errors import first_error_line
 from pipelines.settings import Paths
 
-INSTANCE_YAML = """# Local Dagster instance of `penguin run` (SQLite storage). See docs/deployment.md for PostgreSQL.
+SQLITE_INSTANCE_YAML = """# Local Dagster instance of `penguin run` (embedded SQLite storage). See docs/deployment.md.
 telemetry:
   enabled: false
 """
+POSTGRES_INSTANCE_YAML = Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml"
 
 
 def local_instance(paths: Paths) -> DagsterInstance:
-    """The instance in `$DAGSTER_HOME`, or `<data dir>/dagster` when unset (so `make ui` sees the runs)."""
+    """The instance in `$DAGSTER_HOME`, or else `<data dir>/dagster` (so `make ui` sees the runs),
+    stored in PostgreSQL when `PENGUIN_DAGSTER_POSTGRES_URL` is set, else in SQLite."""
     if not os.environ.get("DAGSTER_HOME"):
         home = paths.data_dir / "dagster"
         home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            (home / "dagster.yaml").write_text(INSTANCE_YAML)
+        postgres = bool(os.environ.get("PENGUIN_DAGSTER_POSTGRES_URL"))
+        (home / "dagster.yaml").write_text(POSTGRES_INSTANCE_YAML.read_text() if postgres else SQLITE_INSTANCE_YAML)
         os.environ["DAGSTER_HOME"] = str(home)
     return DagsterInstance.get()
 

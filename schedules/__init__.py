@@ -1,0 +1,15 @@
+"""Schedules: the daily run at a configurable hour (`PENGUIN_DAILY_HOUR`, default 6, in
+`PENGUIN_SCHEDULE_TIMEZONE`, default UTC)."""
+import os
+
+from dagster import DefaultScheduleStatus, ScheduleDefinition
+
+from pipelines.jobs import daily_job
+
+daily_schedule = ScheduleDefinition(
+    name="daily_run", job=daily_job,
+    cron_schedule=f"0 {int(os.environ.get('PENGUIN_DAILY_HOUR', '6'))} * * *",
+    execution_timezone=os.environ.get("PENGUIN_SCHEDULE_TIMEZONE", "UTC"),
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every source incremental, dbt build, publish.",
+)
