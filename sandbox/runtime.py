@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sandbox.emulator import Emulator
 from sandbox.faults import FaultPlan
+from sandbox.memory import long_lived_allocations
 from sandbox.world import build_world
 
 
@@ -71,7 +72,6 @@ class RequestStats:
 class Sandbox:
     def __init__(self, seed: int, scale: str, faults: str = "none", horizon_days: int | None = None,
                  app_db_url: str | None = None, credentials: Credentials | None = None):
-        self.world = build_world(seed, scale, horizon_days)
         self.faults = FaultPlan(faults, seed)
         self.credentials = credentials or Credentials.from_env_or_random()
         self.app_db_url = app_db_url
@@ -79,7 +79,9 @@ class Sandbox:
         self.base_url = ""  # set once the server is bound
         self.state_dir = "."  # where the sandbox may write files (service-account key, SQLite app DB)
         self.drift: dict[str, int] = {}  # vendor -> world time from which its objects carry a new field
-        self.emulators = [cls(self) for cls in _emulator_classes()]
+        with long_lived_allocations():
+            self.world = build_world(seed, scale, horizon_days)
+            self.emulators = [cls(self) for cls in _emulator_classes()]
         self.by_name = {e.name: e for e in self.emulators}
 
     def start(self, base_url: str, state_dir: str) -> None:

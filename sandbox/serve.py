@@ -1,7 +1,6 @@
 """`penguin sandbox serve`: build the world, bind a port, fill the app DB, serve until stopped."""
 from __future__ import annotations
 
-import gc
 import logging
 import socket
 import sys
@@ -45,10 +44,6 @@ def serve(seed: int, scale: str, faults: str, env_file: str, port: int = 0, hori
     sock.bind(("127.0.0.1", port))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sb.start(base_url, str(state_dir))
-    # The world and the emulators' objects live as long as the process: frozen out of the cyclic
-    # collector's reach, a full collection no longer rescans millions of them (at large scale one
-    # took ~5 s and stalled the first list requests).
-    gc.freeze()
 
     def ready():
         write_env_file(env_path, sb.env(), header=(

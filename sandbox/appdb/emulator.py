@@ -7,7 +7,6 @@ time in `updated_at`. `truth()` renders the same tables from the world, never fr
 """
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -29,18 +28,7 @@ class AppDb(Emulator):
 
     def __init__(self, sandbox: "Sandbox"):
         super().__init__(sandbox)
-        collecting = gc.isenabled()
-        gc.disable()  # millions of small acyclic objects: collection passes would only cost time
-        try:
-            self.data = AppData(self.world)
-        finally:
-            if collecting:
-                gc.enable()
-        # What is alive now lives as long as the sandbox: frozen, it stays out of later collections,
-        # which would scan it again and again while fills and advances allocate row tuples (3x slower
-        # at large scale). Collected first, so that no garbage (an earlier in-process sandbox) is frozen.
-        gc.collect()
-        gc.freeze()
+        self.data = AppData(self.world)
         self.db: AppDatabase | None = None
         self.migrated = False  # the drift migration (tenants.billing_region) has run
 

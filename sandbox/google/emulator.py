@@ -3,9 +3,7 @@ Gmail and the GA4 Data API, as `googleapiclient.discovery.build(..., client_opti
 addresses them."""
 from __future__ import annotations
 
-import gc
 import random
-from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 from starlette.requests import Request
@@ -13,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.emulator import Emulator
+from sandbox.memory import without_gc
 from sandbox.google.analytics import AnalyticsApi
 from sandbox.google.auth import Auth
 from sandbox.google.calendar import CalendarApi
@@ -25,19 +24,6 @@ from sandbox.google.team import MAILBOXES, Team
 from sandbox.google.web import STATUS, ApiError
 
 
-@contextmanager
-def _without_gc() -> Iterator[None]:
-    """Allocating a million objects next to the world's millions makes the cyclic collector rescan
-    everything again and again (it tripled the large build); nothing built here is cyclic garbage."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class _Table:
     """One ground-truth table, computed when first read (a request reads one table of five)."""
 
@@ -46,7 +32,7 @@ class _Table:
 
     def __iter__(self) -> Iterator[dict]:
         if self._rows is None:
-            with _without_gc():
+            with without_gc():
                 self._rows = self._compute()
         return iter(self._rows)
 
@@ -57,15 +43,14 @@ class GoogleEmulator(Emulator):
     def __init__(self, sandbox):
         super().__init__(sandbox)
         world = self.world
-        with _without_gc():
-            team = Team(world)
-            meetings = plan_meetings(world, team)
-            self.auth = Auth(service_account_client_id(world.seed))
-            self.calendar = CalendarApi(self, meetings)
-            self.drive = DriveApi(self, team, meetings)
-            self.sheets = SheetsApi(self, self.drive.spend_sheet)
-            self.gmail = GmailApi(self, team, meetings)
-            self.analytics = AnalyticsApi(self, ga4_property(world.seed))
+        team = Team(world)
+        meetings = plan_meetings(world, team)
+        self.auth = Auth(service_account_client_id(world.seed))
+        self.calendar = CalendarApi(self, meetings)
+        self.drive = DriveApi(self, team, meetings)
+        self.sheets = SheetsApi(self, self.drive.spend_sheet)
+        self.gmail = GmailApi(self, team, meetings)
+        self.analytics = AnalyticsApi(self, ga4_property(world.seed))
         self._truth: tuple[tuple, dict[str, _Table]] | None = None
 
     def start(self) -> None:

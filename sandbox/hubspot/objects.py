@@ -9,7 +9,6 @@ the world's draws.
 from __future__ import annotations
 
 import functools
-import gc
 import random
 from dataclasses import dataclass
 
@@ -45,18 +44,7 @@ class CrmData:
 
 
 def build(world: World) -> CrmData:
-    # The records live as long as the sandbox, so the cycle collector has nothing to free in them:
-    # collecting while they are made re-scans them (two thirds of the build at the large scale),
-    # and so would every full collection afterwards (seconds each). Build without it, then move
-    # everything alive into the permanent generation.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _Builder(world).run()
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    return _Builder(world).run()
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import gc
 import hmac
 from typing import Iterable
 
@@ -28,16 +27,7 @@ class JiraEmulator(Emulator):
     def __init__(self, sandbox):
         super().__init__(sandbox)
         creds = sandbox.credentials
-        gc_was_on = gc.isenabled()
-        gc.disable()  # the derivation allocates millions of objects that all stay alive: collections only cost time
-        try:
-            self.site = JiraSite(self.world, creds.jira_email)
-        finally:
-            if gc_was_on:
-                gc.enable()
-        # they live as long as the process: keep them out of later full collections, which would walk them
-        # again and again (at large scale the first search took 10 s instead of 0.5 s)
-        gc.freeze()
+        self.site = JiraSite(self.world, creds.jira_email)
         self.clock = ZoneClock(SERVICE_USER_TIME_ZONE)
         self.render = Renderer(self.site, self.clock)
         self.search = IssueSearch(self.site, self.clock, self.site.staff.service.account_id)

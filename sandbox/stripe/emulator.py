@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import gc
 import random
 
 from starlette.requests import Request
@@ -75,16 +74,7 @@ class StripeEmulator(Emulator):
         super().__init__(sandbox)
         self.ids = IdMaker(self.world.seed)
         self.catalog = Catalog(self.world.seed)
-        enabled = gc.isenabled()
-        gc.disable()  # the build only allocates long-lived objects: collecting meanwhile only burns time
-        try:
-            self._build()
-        finally:
-            if enabled:
-                gc.enable()
-        # the world and the ledger live as long as the sandbox: without this, the first full collection
-        # while serving walks millions of objects (a multi-second stall at large scale)
-        gc.freeze()
+        self._build()
 
     def _build(self) -> None:
         self.ledger = Ledger(self.world, self.catalog, self.ids)

@@ -1,5 +1,4 @@
 """Alert de-duplication and the webhook payloads, against a real local webhook receiver."""
-import pytest
 
 from sensors.alerting import AlertBook, Observation
 from sensors.notify import ENV, Alert, notifiers_from_env
