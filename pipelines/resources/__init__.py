@@ -3,10 +3,15 @@ the same in production and against the sandbox (whose env file sets exactly thes
 from dagster import ConfigurableResource, EnvVar
 
 from pipelines.resources.app import AppDatabase
+from pipelines.resources.jira import JiraCloud
 
 
 def source_resources() -> dict[str, ConfigurableResource]:
     """Every source's resource, under the key its assets ask for."""
     return {
         "app_db": AppDatabase(url=EnvVar("PENGUINMAILS_DB_URL")),
+                                  api_endpoint=EnvVar("GOOGLE_API_ENDPOINT"), ga4_property_id=EnvVar("GA4_PROPERTY_ID"),
+                                  marketing_spend_sheet_id=EnvVar("MARKETING_SPEND_SHEET_ID"),
+                                  calendar_ids=EnvVar("GOOGLE_CALENDAR_IDS")),
+        "jira": JiraCloud(url=EnvVar("JIRA_URL"), email=EnvVar("JIRA_EMAIL"), api_token=EnvVar("JIRA_API_TOKEN")),
     }
