@@ -10,8 +10,5 @@ def source_resources() -> dict[str, ConfigurableResource]:
     """Every source's resource, under the key its assets ask for."""
     return {
         "app_db": AppDatabase(url=EnvVar("PENGUINMAILS_DB_URL")),
-                                  api_endpoint=EnvVar("GOOGLE_API_ENDPOINT"), ga4_property_id=EnvVar("GA4_PROPERTY_ID"),
-                                  marketing_spend_sheet_id=EnvVar("MARKETING_SPEND_SHEET_ID"),
-                                  calendar_ids=EnvVar("GOOGLE_CALENDAR_IDS")),
         "jira": JiraCloud(url=EnvVar("JIRA_URL"), email=EnvVar("JIRA_EMAIL"), api_token=EnvVar("JIRA_API_TOKEN")),
     }
