@@ -4,6 +4,7 @@ from dagster_dlt import DagsterDltResource
 
 from pipelines.assets.app import app_assets
 from pipelines.assets.dbt import dbt_cli, dbt_models
+from pipelines.assets.hubspot import hubspot_assets
 from pipelines.assets.jira import jira_assets
 from pipelines.assets.publish import published_marts
 from pipelines.checks import freshness_checks, volume_checks
@@ -12,7 +13,7 @@ from pipelines.resources import source_resources
 from schedules import daily_schedule
 from sensors import alerts_sensor
 
-ingestion_assets = [app_assets, jira_assets]
+ingestion_assets = [app_assets, jira_assets, hubspot_assets]
 
 freshness = freshness_checks(ingestion_assets)
 

@@ -3,6 +3,7 @@ the same in production and against the sandbox (whose env file sets exactly thes
 from dagster import ConfigurableResource, EnvVar
 
 from pipelines.resources.app import AppDatabase
+from pipelines.resources.hubspot import HubSpotPortal
 from pipelines.resources.jira import JiraCloud
 
 
@@ -10,5 +11,6 @@ def source_resources() -> dict[str, ConfigurableResource]:
     """Every source's resource, under the key its assets ask for."""
     return {
         "app_db": AppDatabase(url=EnvVar("PENGUINMAILS_DB_URL")),
+        "hubspot": HubSpotPortal(access_token=EnvVar("HUBSPOT_ACCESS_TOKEN"), api_base=EnvVar("HUBSPOT_API_BASE")),
         "jira": JiraCloud(url=EnvVar("JIRA_URL"), email=EnvVar("JIRA_EMAIL"), api_token=EnvVar("JIRA_API_TOKEN")),
     }
