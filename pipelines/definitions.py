@@ -7,13 +7,14 @@ from pipelines.assets.dbt import dbt_cli, dbt_models
 from pipelines.assets.hubspot import hubspot_assets
 from pipelines.assets.jira import jira_assets
 from pipelines.assets.publish import published_marts
+from pipelines.assets.stripe import stripe_assets
 from pipelines.checks import freshness_checks, volume_checks
 from pipelines.jobs import daily_job
 from pipelines.resources import source_resources
 from schedules import daily_schedule
 from sensors import alerts_sensor
 
-ingestion_assets = [app_assets, jira_assets, hubspot_assets]
+ingestion_assets = [app_assets, stripe_assets, jira_assets, hubspot_assets]
 
 freshness = freshness_checks(ingestion_assets)
 

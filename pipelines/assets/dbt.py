@@ -5,14 +5,17 @@ lineage reads raw → staging → intermediate → marts; dbt sources map to the
 `meta.dagster.asset_key`.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
-from dagster import AssetExecutionContext, AssetKey
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from pipelines.assets.previews import PREVIEWS
 from pipelines.settings import Paths
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -56,8 +59,44 @@ class PenguinDbtTranslator(DagsterDbtTranslator):
 translator = PenguinDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def _relations(manifest_path: Path) -> dict[str, str]:
+    """dagster-dbt names each model's output after its asset key: output name -> the relation."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {AssetKey([n["schema"], n["name"]]).to_python_identifier(): f'"{n["schema"]}"."{n["alias"]}"'
+            for n in nodes if n["resource_type"] in ("model", "seed", "snapshot")}
+
+
+RELATIONS = _relations(ensure_manifest())
+PREVIEW_OUTPUTS = {AssetKey(key.split("/")).to_python_identifier(): render for key, render in PREVIEWS.items()}
+
+
+def _with_numbers(outputs: list[Output], warehouse: Path) -> Iterator[Output]:
+    """Each output with its table's row count, and the Markdown preview of the marts that have one.
+    Read in one connection once dbt has released the warehouse."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for o in outputs:
+            extra = {"dagster/row_count": MetadataValue.int(con.execute(f"select count(*) from {RELATIONS[o.output_name]}").fetchone()[0])}
+            if o.output_name in PREVIEW_OUTPUTS:
+                extra["preview"] = MetadataValue.md(PREVIEW_OUTPUTS[o.output_name](con))
+            yield Output(None, output_name=o.output_name, metadata={**o.metadata, **extra})
+    finally:
+        con.close()
+
+
 @dbt_assets(manifest=ensure_manifest(), dagster_dbt_translator=translator, pool="warehouse")
 def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` of the selected models: seeds, models and their tests, in dependency order."""
-    os.environ["PENGUIN_WAREHOUSE"] = str(Paths.from_env().warehouse)
-    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+    """`dbt build` of the selected models: seeds, models and their tests, in dependency order; then
+    row counts and previews of what was built. A failed model or test fails the step afterwards."""
+    warehouse = Paths.from_env().warehouse
+    os.environ["PENGUIN_WAREHOUSE"] = str(warehouse)
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    built = []
+    for event in invocation.stream():
+        if isinstance(event, Output):
+            built.append(event)
+        else:
+            yield event
+    yield from _with_numbers(built, warehouse)
+    if not invocation.is_successful():
+        raise invocation.get_error()

@@ -5,6 +5,7 @@ from dagster import ConfigurableResource, EnvVar
 from pipelines.resources.app import AppDatabase
 from pipelines.resources.hubspot import HubSpotPortal
 from pipelines.resources.jira import JiraCloud
+from pipelines.resources.stripe import StripeAccount
 
 
 def source_resources() -> dict[str, ConfigurableResource]:
@@ -13,4 +14,5 @@ def source_resources() -> dict[str, ConfigurableResource]:
         "app_db": AppDatabase(url=EnvVar("PENGUINMAILS_DB_URL")),
         "hubspot": HubSpotPortal(access_token=EnvVar("HUBSPOT_ACCESS_TOKEN"), api_base=EnvVar("HUBSPOT_API_BASE")),
         "jira": JiraCloud(url=EnvVar("JIRA_URL"), email=EnvVar("JIRA_EMAIL"), api_token=EnvVar("JIRA_API_TOKEN")),
+        "stripe": StripeAccount(api_key=EnvVar("STRIPE_API_KEY"), api_base=EnvVar("STRIPE_API_BASE")),
     }

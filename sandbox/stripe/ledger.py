@@ -132,6 +132,8 @@ class Ledger:
             versions, events = rec.versions, []
             state: dict = {}
             for t, _, _, fields, event in d.patches:
+                if d.deleted is not None and t >= d.deleted:
+                    break  # a deleted customer changes no more (a move drawn up to the horizon may fall later)
                 if fields:
                     if all(k in state and state[k] == v for k, v in fields.items()):
                         continue  # changes nothing: no version, no event

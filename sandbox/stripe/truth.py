@@ -93,7 +93,9 @@ def _invoice(r, now: int) -> dict:
             "amount_paid": f["amount_due"] if paid else 0,
             "amount_remaining": 0 if paid or st["status"] == "void" else f["amount_due"],
             "attempt_count": st["attempt_count"], "paid_at": st["paid_at"], "discount": f["discount"],
-            "post_payment_credit_notes_amount": st["credit_notes_amount"], "payment_intent": f["payment_intent"]}
+            "post_payment_credit_notes_amount": st["credit_notes_amount"],
+            # the API shows the payment intent (`expand[]=payments`) once the invoice is finalized, as Stripe does
+            "payment_intent": f["payment_intent"] if st["finalized_at"] is not None else None}
 
 
 def _lines(r) -> Iterator[dict]:
