@@ -1,3 +1,5 @@
+-- Deleted tenants are kept (flagged `is_deleted`): a long-churned customer's tenant is deleted
+-- in the app, but the account's history (revenue, health, tickets) still belongs to it.
 with source as (
     select * from {{ source('app', 'tenants') }}
 ),
@@ -17,9 +19,10 @@ final as (
         cancel_at,
         canceled_at,
         created_at,
-        updated_at
+        updated_at,
+        deleted_at,
+        coalesce(_deleted, false) as is_deleted
     from source
-    where not coalesce(_deleted, false)
 )
 
 select * from final
