@@ -4,6 +4,7 @@ from dagster_dlt import DagsterDltResource
 
 from pipelines.assets.app import app_assets
 from pipelines.assets.dbt import dbt_cli, dbt_models
+from pipelines.assets.google import google_assets
 from pipelines.assets.hubspot import hubspot_assets
 from pipelines.assets.jira import jira_assets
 from pipelines.assets.publish import published_marts
@@ -14,7 +15,7 @@ from pipelines.resources import source_resources
 from schedules import daily_schedule
 from sensors import alerts_sensor
 
-ingestion_assets = [app_assets, stripe_assets, jira_assets, hubspot_assets]
+ingestion_assets = [app_assets, stripe_assets, jira_assets, hubspot_assets, google_assets]
 
 freshness = freshness_checks(ingestion_assets)
 

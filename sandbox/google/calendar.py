@@ -111,12 +111,12 @@ class CalendarApi:
 
     def _drifted(self, updated: int) -> bool:
         since = self.emu.sandbox.drift.get(self.emu.name)
-        return since is not None and updated >= since
+        return since is not None and updated > since  # a change at the drift instant was served before it
 
     def render(self, r: Record[State], now: int, tz: ZoneInfo) -> dict:
         info: EventInfo = r.extra["info"]
-        changed, (start, accepted, seq) = r.version_at(now)
         cancelled = r.deleted is not None and r.deleted <= now
+        changed, (start, accepted, seq) = r.version_at(r.deleted if cancelled else now)  # cancelled: changes no more
         updated = r.deleted if cancelled else changed
         status = "accepted" if accepted else "needsAction"
         meet = f"https://meet.google.com/{info.meet}"
@@ -275,14 +275,15 @@ class CalendarApi:
         for cal in sorted(self.events):
             for r in sorted(self.events[cal].visible(now), key=lambda r: r.id):
                 info: EventInfo = r.extra["info"]
-                start = r.version_at(now)[1][0]
+                cancelled = r.deleted is not None and r.deleted <= now
+                start = r.version_at(r.deleted if cancelled else now)[1][0]
                 updated = r.updated_at(now)
                 row = {"id": r.id, "calendar_id": cal, "status": "confirmed", "summary": info.summary,
                        "start": rfc3339(start), "end": rfc3339(start + info.minutes * 60), "organizer": cal,
                        "attendees": [info.host] + [e for e, _ in info.guests],
                        "hangout_link": f"https://meet.google.com/{info.meet}",
                        "created": rfc3339(r.created), "updated": rfc3339(updated)}
-                if r.deleted is not None and r.deleted <= now:
+                if cancelled:
                     row |= {"status": "cancelled", "_deleted": True}
                 if self._drifted(updated):
                     row["event_type"] = "default"

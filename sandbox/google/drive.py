@@ -187,7 +187,7 @@ class DriveApi:
 
     def _drifted(self, updated: int) -> bool:
         since = self.emu.sandbox.drift.get(self.emu.name)
-        return since is not None and updated >= since
+        return since is not None and updated > since  # a change at the drift instant was served before it
 
     def render(self, r: Record[State], now: int) -> dict:
         info: FileInfo = r.extra["info"]
@@ -323,7 +323,7 @@ class DriveApi:
                    "modified_time": rfc3339(modified), "trashed": trashed, "owners": [info.owner]}
             if not r.exists_at(now):
                 row["_deleted"] = True
-            if self._drifted(r.updated_at(now)):
+            if self._drifted(r.version_at(now)[0]):  # as served last: a file deleted for good is not served again
                 row["inherited_permissions_disabled"] = False
             rows.append(row)
         return rows
