@@ -9,6 +9,7 @@ from pipelines.assets.hubspot import hubspot_assets
 from pipelines.assets.jira import jira_assets
 from pipelines.assets.publish import published_marts
 from pipelines.assets.stripe import stripe_assets
+from pipelines.assets.sync_health import sync_health_asset
 from pipelines.checks import freshness_checks, volume_checks
 from pipelines.jobs import daily_job
 from pipelines.resources import source_resources
@@ -17,10 +18,11 @@ from sensors import alerts_sensor
 
 ingestion_assets = [app_assets, stripe_assets, jira_assets, hubspot_assets, google_assets]
 
+raw_keys = [key for assets in ingestion_assets for key in assets.keys]
 freshness = freshness_checks(ingestion_assets)
 
 defs = Definitions(
-    assets=[*ingestion_assets, dbt_models, published_marts],
+    assets=[*ingestion_assets, dbt_models, sync_health_asset(raw_keys), published_marts],
     asset_checks=[*freshness, volume_checks(ingestion_assets)],
     jobs=[daily_job],
     schedules=[daily_schedule],

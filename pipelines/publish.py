@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-MART_SCHEMAS = ("finance", "customer_health", "attribution", "support")
+MART_SCHEMAS = ("finance", "customer_health", "attribution", "support", "ops")
 KEEP_PREVIOUS = 5
 
 

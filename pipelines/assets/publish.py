@@ -1,12 +1,13 @@
 """The published marts: a fresh `marts.duckdb` swapped in atomically after a successful dbt build."""
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.assets.dbt import dbt_models
 from pipelines.publish import publish_marts
 from pipelines.settings import Paths
 
 
-@asset(key=["published", "marts"], deps=list(dbt_models.keys), group_name="publish", kinds={"duckdb"}, pool="warehouse")
+@asset(key=["published", "marts"], deps=[*dbt_models.keys, AssetKey(["ops", "sync_health"])], group_name="publish",
+       kinds={"duckdb"}, pool="warehouse")
 def published_marts(context: AssetExecutionContext) -> MaterializeResult:
     """The mart schemas copied into a new `marts.duckdb` for analysts (read-only), swapped in by an
     atomic rename; it runs only after the whole dbt build (and its blocking tests) succeeded."""
