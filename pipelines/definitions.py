@@ -11,7 +11,7 @@ from pipelines.assets.publish import published_marts
 from pipelines.assets.stripe import stripe_assets
 from pipelines.assets.sync_health import sync_health_asset
 from pipelines.checks import freshness_checks, volume_checks
-from pipelines.jobs import daily_job
+from pipelines.jobs import build_daily_job
 from pipelines.resources import source_resources
 from schedules import daily_schedule
 from sensors import alerts_sensor
@@ -24,7 +24,7 @@ freshness = freshness_checks(ingestion_assets)
 defs = Definitions(
     assets=[*ingestion_assets, dbt_models, sync_health_asset(raw_keys), published_marts],
     asset_checks=[*freshness, volume_checks(ingestion_assets)],
-    jobs=[daily_job],
+    jobs=[build_daily_job(freshness)],
     schedules=[daily_schedule],
     sensors=[alerts_sensor, build_sensor_for_freshness_checks(
         freshness_checks=freshness, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING)],

@@ -11,6 +11,13 @@ from pipelines.errors import first_error_line
 from pipelines.settings import Paths
 
 SQLITE_INSTANCE_YAML = """# Local Dagster instance of `penguin run` (embedded SQLite storage). See docs/deployment.md.
+# One consolidated event log (not one file per run), so sensors can read events across runs.
+event_log_storage:
+  module: dagster.core.storage.event_log
+  class: ConsolidatedSqliteEventLogStorage
+  config:
+    base_dir:
+      env: DAGSTER_HOME
 telemetry:
   enabled: false
 """
@@ -78,9 +85,14 @@ def run_daily(select: str | None = None, paths: Paths | None = None) -> RunSumma
 
     paths = paths or Paths.from_env()
     instance = local_instance(paths)
-    keys = AssetSelection.from_string(select).resolve(defs.resolve_asset_graph()) if select else None
-    result = defs.resolve_job_def("daily").execute_in_process(
-        instance=instance, raise_on_error=False, asset_selection=list(keys) if keys else None,
+    job = defs.resolve_job_def("daily")
+    if select:  # the daily job's own checks (not freshness) of the selected assets come along
+        graph = defs.resolve_asset_graph()
+        selection = AssetSelection.from_string(select)
+        checks = selection.resolve_checks(graph) & set(job.asset_layer.asset_graph.asset_check_keys)
+        job = job.get_subset(asset_selection=set(selection.resolve(graph)), asset_check_selection=checks)
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     return summarize(result)

@@ -4,10 +4,9 @@ import os
 
 from dagster import DefaultScheduleStatus, ScheduleDefinition
 
-from pipelines.jobs import daily_job
 
 daily_schedule = ScheduleDefinition(
-    name="daily_run", job=daily_job,
+    name="daily_run", job_name="daily",
     cron_schedule=f"0 {int(os.environ.get('PENGUIN_DAILY_HOUR', '6'))} * * *",
     execution_timezone=os.environ.get("PENGUIN_SCHEDULE_TIMEZONE", "UTC"),
     default_status=DefaultScheduleStatus.RUNNING,

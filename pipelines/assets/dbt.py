@@ -90,6 +90,8 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     row counts and previews of what was built. A failed model or test fails the step afterwards."""
     warehouse = Paths.from_env().warehouse
     os.environ["PENGUIN_WAREHOUSE"] = str(warehouse)
+    # a partial build runs only the tests whose every parent is built (or already exists upstream)
+    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     built = []
     for event in invocation.stream():

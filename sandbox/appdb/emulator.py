@@ -7,6 +7,7 @@ time in `updated_at`. `truth()` renders the same tables from the world, never fr
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sandbox.appdb.batches import batches, truth_dicts
 from sandbox.appdb.data import AppData
 from sandbox.appdb.database import AppDatabase, Writes
+from sandbox.appdb.tenants import STATUS
 from sandbox.appdb.schema import DRIFT_COLUMN, TABLES, arrow_type, metadata, tenants
 from sandbox.emulator import Emulator
 
@@ -31,6 +33,7 @@ class AppDb(Emulator):
         self.data = AppData(self.world)
         self.db: AppDatabase | None = None
         self.migrated = False  # the drift migration (tenants.billing_region) has run
+        self.corrupted: int | None = None  # the tenant a `bad_record` fault broke, until the next advance
 
     @property
     def url(self) -> str:
@@ -57,6 +60,22 @@ class AppDb(Emulator):
         self.migrated = self.migrated or migrate
         if self.db is not None:
             self.db.apply(self._writes(new_now, old_now), add_drift_column=migrate)
+            self._bad_record(new_now)
+
+    def _bad_record(self, now: int) -> None:
+        """Data fault `bad_record`: a tenant row gets a status the app never writes (a data-quality test
+        must catch it); the next advance writes the tenant's true status back. Both touch `updated_at`,
+        so incremental syncs see them."""
+        stamp = {"updated_at": datetime.fromtimestamp(now, tz=timezone.utc)}
+        with self.db.engine.begin() as conn:
+            if self.corrupted is not None:
+                tenant = next(t for t in self.data.tenants if t.id == self.corrupted)
+                true_status = tenant.record.version_at(now)[1][STATUS]
+                conn.execute(tenants.update().where(tenants.c.id == self.corrupted).values(status=true_status, **stamp))
+                self.corrupted = None
+            if self.sandbox.faults.take(self.name, "bad_record"):
+                self.corrupted = conn.execute(sa.select(sa.func.min(tenants.c.id)).where(tenants.c.id > 1)).scalar_one()
+                conn.execute(tenants.update().where(tenants.c.id == self.corrupted).values(status="unknown", **stamp))
 
     def truth(self) -> dict[str, Iterable[dict]]:
         return {table.name: self._truth_rows(table.name) for table in TABLES}

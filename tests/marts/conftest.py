@@ -10,7 +10,7 @@ from unittest import mock
 import duckdb
 import pytest
 
-from pipelines.runner import RunSummary, run_daily
+from pipelines.runner import SQLITE_INSTANCE_YAML, RunSummary, run_daily
 from pipelines.settings import Paths
 from tests.conftest import RunningSandbox, start_sandbox
 
@@ -38,7 +38,7 @@ def built_warehouse(tmp_path_factory) -> BuiltWarehouse:
     sandbox = start_sandbox(root / "sandbox", seed=7, scale="small")
     env = {**sandbox.env, "PENGUIN_DATA_DIR": str(root / "data"), "DAGSTER_HOME": str(root / "dagster")}
     Path(env["DAGSTER_HOME"]).mkdir()
-    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text(SQLITE_INSTANCE_YAML)
     with mock.patch.dict(os.environ, env):
         summary = run_daily()
         assert summary.success, summary.render()
