@@ -60,3 +60,38 @@ PREVIEWS.update({
     "support/fct_sla_monthly": sla_breaches_this_month,
     "support/fct_tickets": oldest_open_high_priority_tickets,
 })
+
+
+def top_campaigns_by_roi(con: duckdb.DuckDBPyConnection) -> str:
+    """Attribution: the 10 paid campaigns with the best ROI under position-based credit, all months summed."""
+    return markdown_table(con, """
+        select utm_campaign, any_value(channel) as channel,
+               round(sum(spend_usd), 2) as spend_usd,
+               round(sum(won_revenue_position_based), 2) as won_revenue_position_based,
+               round((sum(won_revenue_position_based) - sum(spend_usd)) / sum(spend_usd), 3) as roi_position_based,
+               sum(new_customers) as new_customers,
+               round(sum(spend_usd) / nullif(sum(new_customers), 0), 2) as cac_usd
+        from attribution.fct_campaign_performance
+        group by utm_campaign
+        having sum(spend_usd) > 0
+        order by roi_position_based desc, utm_campaign
+        limit 10""")
+
+
+PREVIEWS["attribution/fct_campaign_performance"] = top_campaigns_by_roi
+
+
+def riskiest_accounts_today(con: duckdb.DuckDBPyConnection) -> str:
+    """Customer health: the ten accounts with the lowest health score on the latest day, with why."""
+    return markdown_table(con, """
+        select health.customer_account_id, customers.account_name, health.health_score, health.risk_tier,
+               health.top_reasons
+        from customer_health.fct_health_daily as health
+        inner join customer_health.dim_customers as customers
+            on health.customer_account_id = customers.customer_account_id
+        where health.is_latest_day
+        order by health.health_score, health.customer_account_id
+        limit 10""")
+
+
+PREVIEWS["customer_health/fct_health_daily"] = riskiest_accounts_today
