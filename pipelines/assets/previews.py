@@ -14,7 +14,7 @@ def markdown_table(con: duckdb.DuckDBPyConnection, sql: str) -> str:
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    lines += ["| " + " | ".join("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row) + " |"
+    lines += ["| " + " | ".join("" if v is None else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v) for v in row) + " |"
               for row in rows]
     return "\n".join(lines)
 
@@ -95,3 +95,23 @@ def riskiest_accounts_today(con: duckdb.DuckDBPyConnection) -> str:
 
 
 PREVIEWS["customer_health/fct_health_daily"] = riskiest_accounts_today
+
+
+def mrr_movements_last_six_months(con: duckdb.DuckDBPyConnection) -> str:
+    """Finance: the last six months of MRR movements (USD) and the ending MRR; the current month is
+    measured at the latest Stripe sync."""
+    return markdown_table(con, """
+        select strftime(month, '%Y-%m') || case when any_value(is_current_month) then ' (now)' else '' end as month,
+               sum(mrr_change) filter (where movement_type = 'new') as new,
+               sum(mrr_change) filter (where movement_type = 'expansion') as expansion,
+               sum(mrr_change) filter (where movement_type = 'contraction') as contraction,
+               sum(mrr_change) filter (where movement_type = 'churn') as churn,
+               sum(mrr_change) filter (where movement_type = 'reactivation') as reactivation,
+               any_value(ending_mrr) as ending_mrr
+        from finance.fct_mrr_movements_monthly
+        where month > (select max(month) from finance.fct_mrr_movements_monthly) - interval 6 month
+        group by fct_mrr_movements_monthly.month
+        order by fct_mrr_movements_monthly.month""")
+
+
+PREVIEWS["finance/fct_mrr_movements_monthly"] = mrr_movements_last_six_months

@@ -26,11 +26,15 @@ Stripe with the events as a change feed:
   oldest transaction still `pending` (its status flips when the funds become available).
 - **Coupons** (a handful) are listed whole on every run: `times_redeemed` changes without an event.
 
+Every row carries `_synced_at`: Stripe's clock (its `Date` header) at the sync's first answer, so
+the warehouse knows "now" in Stripe's time (finance measures the current month's MRR at it).
+
 Cursors live in dlt's resource state, stored in the warehouse with the data of the same load.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable, Generator, Iterable, Iterator
 
 import dlt
@@ -38,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.extract.resource import DltResource
 
-from pipelines.sources.common.arrow import TableSpec, to_arrow
+from pipelines.sources.common.arrow import TIMESTAMP, TableSpec, to_arrow
 from pipelines.sources.common.progress import SyncProgress
 from pipelines.sources.stripe.helpers import StripeApi, loaded_live_ids, loaded_rows
 from pipelines.sources.stripe.settings import (
@@ -70,7 +74,7 @@ def stripe_source(api_key: str = dlt.secrets.value, api_base: str = API_BASE, pr
     """Stripe's billing objects, one resource per table, each merged on `id` (see the module's doc
     for how each stays equal to Stripe). `api_base` is the API root (`https://api.stripe.com`)."""
     api = StripeApi(api_key, api_base)
-    out = _Output(progress)
+    out = _Output(progress, api)
 
     def followed(name: str) -> DltResource:
         listing = LISTINGS[name]
@@ -95,17 +99,19 @@ def stripe_source(api_key: str = dlt.secrets.value, api_base: str = API_BASE, pr
 
 
 class _Output:
-    """Batches → Arrow pages with `_deleted`, progress reported per page, merge hints per table."""
+    """Batches → Arrow pages with `_deleted` and `_synced_at`, progress reported per page, merge hints per table."""
 
-    def __init__(self, progress: SyncProgress | None):
-        self.progress = progress
+    def __init__(self, progress: SyncProgress | None, api: StripeApi):
+        self.progress, self.api = progress, api
 
     def pages(self, spec: TableSpec, batches: Iterable[Batch], rows: Callable[[Batch], list[dict]]) -> Iterator[pa.Table]:
         for batch in batches:
+            # every batch follows at least one answer of Stripe, so the sync's clock is known by now
+            synced_at = datetime.fromtimestamp(self.api.synced_at or 0, tz=timezone.utc)
             if isinstance(batch.rows, pa.Table):
-                table = batch.rows
+                table = _with_synced_at(batch.rows, synced_at)
             else:
-                table = to_arrow(rows(batch), spec, extra={"_deleted": batch.deleted})
+                table = to_arrow(rows(batch), spec, extra={"_deleted": batch.deleted, "_synced_at": synced_at})
             if table.num_rows:
                 if self.progress is not None:
                     self.progress.page(spec.name, table.num_rows)
@@ -124,6 +130,14 @@ class _Output:
         res = dlt.transformer(pages, name=spec.name, **_hints(spec), **({"merge_key": merge_key} if merge_key else {}))
         res.__doc__ = DESCRIPTIONS[spec.name]
         return res
+
+
+def _with_synced_at(table: pa.Table, synced_at: datetime) -> pa.Table:
+    """The warehouse's last copy of rows, re-loaded by this sync: `_synced_at` becomes this sync's clock."""
+    column = pa.array([synced_at] * table.num_rows, type=TIMESTAMP)
+    if "_synced_at" in table.column_names:
+        return table.set_column(table.schema.get_field_index("_synced_at"), "_synced_at", column)
+    return table.append_column("_synced_at", column)
 
 
 def _hints(spec: TableSpec) -> dict:

@@ -73,6 +73,8 @@ class StripeApi:
         self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base.rstrip("/")},
                                            max_network_retries=0)
         self._secrets = (api_key,)
+        # Stripe's clock at this sync's first answer: every row the sync loads carries it (`_synced_at`)
+        self.synced_at: int | None = None
 
     def get(self, path: str, params: Mapping[str, Any]) -> Page:
         """One GET; a `resource_missing` answer raises `Missing`."""
@@ -85,7 +87,10 @@ class StripeApi:
             raise Missing(f"GET {path}: {e.user_message}", e.param) from None
         body = response.data
         data = body["data"] if body.get("object") == "list" else [body]
-        return Page(data, bool(body.get("has_more")), vendor_now(response.headers))
+        now = vendor_now(response.headers)
+        if self.synced_at is None:
+            self.synced_at = now
+        return Page(data, bool(body.get("has_more")), now)
 
     def retrieve(self, path: str, object_id: str, expand: tuple[str, ...] = ()) -> dict | None:
         """The object as it is now, or None when Stripe no longer has it."""
