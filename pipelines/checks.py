@@ -1,5 +1,6 @@
 """Data-quality checks beyond dbt's tests: source freshness and row-count volume bands."""
 
+import os
 from datetime import timedelta
 from typing import Iterable
 
@@ -15,17 +16,17 @@ from dagster import (
 )
 
 # A source whose tables were not refreshed for this long is stale (the daily run plus slack).
-STALE_AFTER = timedelta(hours=26)
+STALE_AFTER = timedelta(hours=float(os.environ.get("PENGUIN_STALE_AFTER_HOURS", "26")))
 # A table that shrinks below half or grows beyond three times its previous size in one run is
 # suspicious: a lost page range, a duplicated load, a vendor returning a different tenant.
 VOLUME_BAND = (0.5, 3.0)
 VOLUME_MIN_ROWS = 100  # tiny tables swing too much to judge
 
 
-def freshness_checks(source_assets: Iterable[AssetsDefinition]):
-    """One freshness check per raw table: fails (ERROR) when it was not materialized for `STALE_AFTER`."""
+def freshness_checks(source_assets: Iterable[AssetsDefinition], stale_after: timedelta = STALE_AFTER):
+    """One freshness check per raw table: fails (ERROR) when it was not materialized for `stale_after`."""
     return build_last_update_freshness_checks(
-        assets=[k for a in source_assets for k in a.keys], lower_bound_delta=STALE_AFTER,
+        assets=[k for a in source_assets for k in a.keys], lower_bound_delta=stale_after,
         severity=AssetCheckSeverity.ERROR)
 
 

@@ -9,10 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from pipelines.access import cli as access_cli
+from pipelines.privacy import cli as privacy_cli
 from sandbox import cli as sandbox_cli
 from sandbox.faults import PROFILES
 from sandbox.world import SCALES
 
+DEMO_PII_KEY = "penguin-demo-pii-key"  # only for `penguin demo`; production sets its own (docs/pii.md)
 DEMO_MARKER = ".penguin-demo"
 
 
@@ -50,6 +53,7 @@ def _demo(args: argparse.Namespace) -> int:
             time.sleep(0.1)
         load_env_file(env_file)
         os.environ["PENGUIN_DATA_DIR"] = str(data)
+        os.environ.setdefault("PENGUIN_PII_KEY", DEMO_PII_KEY)  # the sandbox's people are made up
         started = time.monotonic()
         summary = run_daily()
         print(summary.render())
@@ -64,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="penguin", description="PenguinMails data platform")
     sub = parser.add_subparsers(dest="command", required=True)
     sandbox_cli.add_parser(sub)
+    access_cli.add_parsers(sub)  # query, rollback, export, backup, restore
+    privacy_cli.add_parser(sub)  # erase
     run = sub.add_parser("run", help="run the whole pipeline: every source, dbt build, publish")
     run.add_argument("--env-file", help="a dotenv file to load first (e.g. the sandbox's)")
     run.add_argument("--select", help="only these assets, in Dagster's selection syntax (e.g. 'group:raw_stripe')")
@@ -75,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         return sandbox_cli.run(args)
+    if hasattr(args, "handler"):
+        return args.handler(args)
     return {"run": _run, "demo": _demo}[args.command](args)
 
 

@@ -4,6 +4,7 @@ from dagster_dlt import DagsterDltResource
 
 from pipelines.assets.app import app_assets
 from pipelines.assets.dbt import dbt_cli, dbt_models
+from pipelines.assets.finance_close import finance_close, monthly_close_job, monthly_close_schedule
 from pipelines.assets.google import google_assets
 from pipelines.assets.hubspot import hubspot_assets
 from pipelines.assets.jira import jira_assets
@@ -13,7 +14,7 @@ from pipelines.assets.sync_health import sync_health_asset
 from pipelines.checks import freshness_checks, volume_checks
 from pipelines.jobs import build_daily_job
 from pipelines.resources import source_resources
-from schedules import daily_schedule
+from schedules import daily_schedule, export_and_backup_schedule
 from sensors import alerts_sensor
 
 ingestion_assets = [app_assets, stripe_assets, jira_assets, hubspot_assets, google_assets]
@@ -22,10 +23,10 @@ raw_keys = [key for assets in ingestion_assets for key in assets.keys]
 freshness = freshness_checks(ingestion_assets)
 
 defs = Definitions(
-    assets=[*ingestion_assets, dbt_models, sync_health_asset(raw_keys), published_marts],
+    assets=[*ingestion_assets, dbt_models, sync_health_asset(raw_keys), published_marts, finance_close],
     asset_checks=[*freshness, volume_checks(ingestion_assets)],
-    jobs=[build_daily_job(freshness)],
-    schedules=[daily_schedule],
+    jobs=[build_daily_job(freshness), monthly_close_job],
+    schedules=[daily_schedule, export_and_backup_schedule, monthly_close_schedule],
     sensors=[alerts_sensor, build_sensor_for_freshness_checks(
         freshness_checks=freshness, minimum_interval_seconds=600, default_status=DefaultSensorStatus.RUNNING)],
     resources={"dlt": DagsterDltResource(), "dbt": dbt_cli(), **source_resources()},

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+from pipelines.warehouse import attach, memory_connection
 
-MART_SCHEMAS = ("finance", "customer_health", "attribution", "support", "ops")
+MART_SCHEMAS = ("finance", "finance_close", "customer_health", "attribution", "support", "ops")
 KEEP_PREVIOUS = 5
 
 
@@ -32,10 +32,10 @@ def publish_marts(warehouse: Path, marts: Path, schemas: tuple[str, ...] = MART_
     history.mkdir(parents=True, exist_ok=True)
     building = marts.parent / f".{marts.name}.building-{stamp}"
     tables: dict[str, int] = {}
-    con = duckdb.connect()
+    con = memory_connection()
     try:
-        con.execute(f"attach '{warehouse}' as wh (read_only)")
-        con.execute(f"attach '{building}' as pub")
+        attach(con, warehouse, "wh")
+        con.execute(f"attach '{building}' as pub")  # the published marts are never encrypted: analysts open them
         present = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = 'wh' and table_schema in (select unnest(?)) order by 1, 2",

@@ -90,7 +90,8 @@ def run_daily(select: str | None = None, paths: Paths | None = None) -> RunSumma
         graph = defs.resolve_asset_graph()
         selection = AssetSelection.from_string(select)
         checks = selection.resolve_checks(graph) & set(job.asset_layer.asset_graph.asset_check_keys)
-        job = job.get_subset(asset_selection=set(selection.resolve(graph)), asset_check_selection=checks)
+        assets = set(selection.resolve(graph)) & set(job.asset_layer.selected_asset_keys)  # not other jobs' assets
+        job = job.get_subset(asset_selection=assets, asset_check_selection=checks)
     result = job.execute_in_process(
         instance=instance, raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},

@@ -18,6 +18,8 @@ from sandbox.envfile import read_env_file
 REPO = Path(__file__).resolve().parents[1]
 # the driver is explicit: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which is not installed
 POSTGRES_ADMIN_URL = os.environ.get("PENGUIN_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+# marts pseudonymise personal data with this key (docs/pii.md); every pipeline the tests run inherits it
+os.environ.setdefault("PENGUIN_PII_KEY", "tests-pii-key-not-a-secret")
 
 
 @dataclass

@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.assets.previews import PREVIEWS
 from pipelines.settings import Paths
+from pipelines.warehouse import connect, dbt_env
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # dbt installed beside this Python, so it is found whether or not the virtualenv is activated
@@ -73,7 +73,7 @@ PREVIEW_OUTPUTS = {AssetKey(key.split("/")).to_python_identifier(): render for k
 def _with_numbers(outputs: list[Output], warehouse: Path) -> Iterator[Output]:
     """Each output with its table's row count, and the Markdown preview of the marts that have one.
     Read in one connection once dbt has released the warehouse."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, read_only=True)
     try:
         for o in outputs:
             extra = {"dagster/row_count": MetadataValue.int(con.execute(f"select count(*) from {RELATIONS[o.output_name]}").fetchone()[0])}
@@ -89,7 +89,7 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build` of the selected models: seeds, models and their tests, in dependency order; then
     row counts and previews of what was built. A failed model or test fails the step afterwards."""
     warehouse = Paths.from_env().warehouse
-    os.environ["PENGUIN_WAREHOUSE"] = str(warehouse)
+    os.environ.update(dbt_env(warehouse))
     # a partial build runs only the tests whose every parent is built (or already exists upstream)
     os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)

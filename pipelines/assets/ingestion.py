@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +16,8 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
+from pipelines import warehouse
+from pipelines.privacy.erasure import enforce_erasures
 from pipelines.settings import Paths
 from pipelines.sources.common.errors import SourceError
 from pipelines.sources.common.progress import SyncProgress
@@ -49,13 +52,14 @@ class RawTranslator(DagsterDltTranslator):
         )
 
 
-def warehouse_pipeline(source: str, paths: Paths) -> dlt.Pipeline:
-    """The dlt pipeline that loads `source` into `raw_<source>` of the warehouse. Its state lives in
-    the warehouse too, so a fresh checkout resumes where the last run stopped."""
+def warehouse_pipeline(source: str, paths: Paths, connection: duckdb.DuckDBPyConnection | None = None) -> dlt.Pipeline:
+    """The dlt pipeline that loads `source` into `raw_<source>` of the warehouse, through `connection`
+    (from `warehouse.connect`; without one, the pipeline only describes its tables). Its state lives
+    in the warehouse too, so a fresh checkout resumes where the last run stopped."""
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"penguin_{source}",
-        destination=dlt.destinations.duckdb(str(paths.warehouse)),
+        destination=warehouse.dlt_destination(connection) if connection else dlt.destinations.duckdb(str(paths.warehouse)),
         dataset_name=RAW_SCHEMA.format(source=source),
         pipelines_dir=str(paths.dlt_dir),
     )
@@ -66,22 +70,16 @@ def spec_pipeline(source: str) -> dlt.Pipeline:
     return warehouse_pipeline(source, Paths(Path(tempfile.gettempdir()) / "penguin-asset-specs"))
 
 
-def _table_counts(paths: Paths, schema: str) -> dict[str, tuple[int, int]]:
+def _table_counts(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, tuple[int, int]]:
     """(rows, soft-deleted rows) per table of `schema`, read before and after a load."""
-    if not paths.warehouse.exists():
-        return {}
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
-    try:
-        tables = con.execute(
-            "select table_name, bool_or(column_name = '_deleted') from information_schema.columns "
-            "where table_schema = ? and table_name not like '\\_dlt%' escape '\\' group by 1", [schema]).fetchall()
-        out = {}
-        for table, has_deleted in tables:
-            deleted = "count(*) filter (where _deleted)" if has_deleted else "0"
-            out[table] = con.execute(f'select count(*), {deleted} from "{schema}"."{table}"').fetchone()
-        return out
-    finally:
-        con.close()
+    tables = con.execute(
+        "select table_name, bool_or(column_name = '_deleted') from information_schema.columns "
+        "where table_schema = ? and table_name not like '\\_dlt%' escape '\\' group by 1", [schema]).fetchall()
+    out = {}
+    for table, has_deleted in tables:
+        deleted = "count(*) filter (where _deleted)" if has_deleted else "0"
+        out[table] = con.execute(f'select count(*), {deleted} from "{schema}"."{table}"').fetchone()
+    return out
 
 
 def run_source(context: AssetExecutionContext, dlt_resource: DagsterDltResource, source: str,
@@ -90,21 +88,26 @@ def run_source(context: AssetExecutionContext, dlt_resource: DagsterDltResource,
     new, updated and soft-deleted, the table's total and the seconds it took."""
     paths = Paths.from_env()
     schema = RAW_SCHEMA.format(source=source)
-    before = _table_counts(paths, schema)
-    started = time.monotonic()
-    try:
-        with progress:
-            results = list(dlt_resource.run(context=context, dlt_source=dlt_source, dlt_pipeline=warehouse_pipeline(source, paths)))
-    except Exception as e:  # dlt wraps the source's exception in PipelineStepFailed
-        cause = e
-        while cause is not None and not isinstance(cause, SourceError):
-            cause = cause.__cause__ or cause.__context__
-        if cause is not None:
-            raise cause from None
-        raise
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    with closing(warehouse.connect(paths.warehouse)) as con:  # one connection for the whole load
+        before = _table_counts(con, schema)
+        started = time.monotonic()
+        pipeline = warehouse_pipeline(source, paths, con)
+        try:
+            with progress:
+                results = list(dlt_resource.run(context=context, dlt_source=dlt_source, dlt_pipeline=pipeline))
+        except Exception as e:  # dlt wraps the source's exception in PipelineStepFailed
+            cause = e
+            while cause is not None and not isinstance(cause, SourceError):
+                cause = cause.__cause__ or cause.__context__
+            if cause is not None:
+                raise cause from None
+            raise
+    enforce_erasures(paths, pipeline, context.log.info)  # erased people the vendor sent again go at once
     seconds = time.monotonic() - started
     context.log.info(progress.line() + f" in {seconds:.1f}s")
-    after = _table_counts(paths, schema)
+    with closing(warehouse.connect(paths.warehouse, read_only=True)) as con:
+        after = _table_counts(con, schema)
     for result in results:
         table = result.asset_key.path[-1]
         rows_after, deleted_after = after.get(table, (0, 0))

@@ -3,7 +3,6 @@ the rows it loaded, how long it took, and the failures of the last 7 days — re
 own event log, written to `ops.sync_health` in the warehouse (and published with the marts)."""
 import time
 
-import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -16,6 +15,7 @@ from dagster import (
 
 from pipelines.assets.previews import markdown_table
 from pipelines.errors import first_error_line
+from pipelines import warehouse
 from pipelines.settings import Paths
 
 WINDOW_DAYS = 7
@@ -58,7 +58,7 @@ def sync_health_asset(raw_keys: list[AssetKey]):
     def sync_health(context: AssetExecutionContext) -> MaterializeResult:
         """Per source: last successful sync, rows it loaded, its duration, failures in the last 7 days."""
         rows = collect(context.instance, raw_keys, time.time())
-        con = duckdb.connect(str(Paths.from_env().warehouse))
+        con = warehouse.connect(Paths.from_env().warehouse)
         try:
             con.execute("create schema if not exists ops")
             con.execute("""create or replace table ops.sync_health (

@@ -1,11 +1,16 @@
 """Alerts end to end: real sandbox faults → real Dagster runs → the alerts sensor → a real webhook
 receiver. One alert per failure and webhook, one recovered message, no storm across ticks."""
 import os
+import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
-from dagster import DagsterInstance, build_sensor_context
+from dagster import AssetSelection, DagsterInstance, Definitions, build_sensor_context, define_asset_job
 
+from pipelines.assets.app import app_assets
+from pipelines.checks import freshness_checks
+from pipelines.definitions import defs
 from pipelines.runner import SQLITE_INSTANCE_YAML, run_daily
 from sensors import alerts_sensor
 from sensors.notify import ENV
@@ -93,3 +98,30 @@ def test_a_failing_data_quality_check_alerts_once_and_recovers(harness):
     harness.tick()
     recovered = [t for t in harness.texts() if "recovered" in t]
     assert any(t.startswith("✅ Check") and "stg_app__tenants" in t for t in recovered)
+
+
+def test_a_stale_source_alerts_once_per_table_and_recovers(harness):
+    assert harness.run("group:raw_app").success
+    checks = freshness_checks([app_assets], stale_after=timedelta(seconds=10))  # the real check, a shorter window
+    job = Definitions(assets=[app_assets], asset_checks=checks, resources=defs.resources, jobs=[
+        define_asset_job("freshness", selection=AssetSelection.checks(*checks))]).resolve_job_def("freshness")
+
+    def evaluate_freshness():  # what the freshness sensor's runs do
+        with mock.patch.dict(os.environ, harness.env):
+            assert job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False) is not None
+
+    time.sleep(11)
+    evaluate_freshness()
+    harness.tick()
+    evaluate_freshness()  # still stale: no new alert
+    harness.tick()
+    tables = {k.path[-1] for k in app_assets.keys}
+    stale = [t for t in harness.texts() if t.startswith("🔴 Check raw/app/")]
+    assert len(stale) == len(tables) and all("freshness" in t for t in stale)
+    assert {t.split("raw/app/")[1].split(" ")[0] for t in stale} == tables
+    assert len(harness.receiver.received["google_chat"]) == len(harness.texts())
+
+    assert harness.run("group:raw_app").success
+    evaluate_freshness()
+    harness.tick()
+    assert len([t for t in harness.texts() if t.startswith("✅ Check raw/app/")]) == len(tables)

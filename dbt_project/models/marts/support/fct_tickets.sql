@@ -30,6 +30,7 @@ final as (
         customers.customer_account_id,
         customers.customer_match_method,
         customers.reporter_email_domain,
+        {{ pseudonymise('issues.reporter_email') }} as reporter_key,
         customers.is_free_mail_reporter,
         issues.jira_organisation_id,
         issues.organisation_name,

@@ -9,7 +9,7 @@ final as (
         lower(trim(recipient_email)) as recipient_email,
         event_type,
         step,
-        occurred_at
+        {{ to_utc('occurred_at') }} as occurred_at
     from source
 )
 

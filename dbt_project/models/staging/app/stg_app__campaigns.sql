@@ -9,9 +9,9 @@ final as (
         name as campaign_name,
         status,
         utm_campaign,
-        started_at,
-        completed_at,
-        created_at
+        {{ to_utc('started_at') }} as started_at,
+        {{ to_utc('completed_at') }} as completed_at,
+        {{ to_utc('created_at') }} as created_at
     from source
     where not coalesce(_deleted, false)
 )

@@ -7,7 +7,7 @@ final as (
         id as login_id,
         user_id,
         tenant_id,
-        logged_in_at,
+        {{ to_utc('logged_in_at') }} as logged_in_at,
         user_agent_family
     from source
 )

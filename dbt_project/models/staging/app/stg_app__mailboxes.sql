@@ -10,8 +10,8 @@ final as (
         provider,
         warmup_status,
         daily_limit,
-        created_at,
-        updated_at
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at
     from source
     where not coalesce(_deleted, false)
 )

@@ -15,12 +15,12 @@ final as (
         country,
         time_zone,
         stripe_customer_id,
-        trial_ends_at,
-        cancel_at,
-        canceled_at,
-        created_at,
-        updated_at,
-        deleted_at,
+        {{ to_utc('trial_ends_at') }} as trial_ends_at,
+        {{ to_utc('cancel_at') }} as cancel_at,
+        {{ to_utc('canceled_at') }} as canceled_at,
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at,
+        {{ to_utc('deleted_at') }} as deleted_at,
         coalesce(_deleted, false) as is_deleted
     from source
 )

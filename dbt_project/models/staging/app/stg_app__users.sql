@@ -9,9 +9,9 @@ final as (
         lower(trim(email)) as email,
         full_name,
         role,
-        last_login_at,
-        created_at,
-        updated_at
+        {{ to_utc('last_login_at') }} as last_login_at,
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('updated_at') }} as updated_at
     from source
     where not coalesce(_deleted, false)
 )
