@@ -9,6 +9,7 @@ from pipelines.assets.google import google_assets
 from pipelines.assets.hubspot import hubspot_assets
 from pipelines.assets.jira import jira_assets
 from pipelines.assets.publish import published_marts
+from pipelines.assets.reverse_etl import reverse_etl_assets
 from pipelines.assets.stripe import stripe_assets
 from pipelines.assets.sync_health import sync_health_asset
 from pipelines.checks import freshness_checks, volume_checks
@@ -23,7 +24,7 @@ raw_keys = [key for assets in ingestion_assets for key in assets.keys]
 freshness = freshness_checks(ingestion_assets)
 
 defs = Definitions(
-    assets=[*ingestion_assets, dbt_models, sync_health_asset(raw_keys), published_marts, finance_close],
+    assets=[*ingestion_assets, dbt_models, sync_health_asset(raw_keys), published_marts, finance_close, *reverse_etl_assets],
     asset_checks=[*freshness, volume_checks(ingestion_assets)],
     jobs=[build_daily_job(freshness), monthly_close_job],
     schedules=[daily_schedule, export_and_backup_schedule, monthly_close_schedule],

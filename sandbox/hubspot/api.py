@@ -76,14 +76,40 @@ def _id_inputs(inputs, most: int) -> bool:
     return isinstance(inputs, list) and len(inputs) <= most and all(isinstance(i, dict) and "id" in i for i in inputs)
 
 
+def crm_type(types: dict[str, CrmType], request: Request, key: str = "object_type") -> CrmType | Response:
+    """The object type a path parameter names (`companies`, `company`, `0-2`…), or HubSpot's 400."""
+    name = TYPE_NAMES.get(request.path_params[key])
+    if name is None:
+        return validation_error(f"Unable to infer object type from: {request.path_params[key]}")
+    return types[name]
+
+
+async def body_of(request: Request):
+    """The JSON body, or HubSpot's 400 for one that does not parse."""
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError as e:
+        return validation_error(f"Invalid input JSON: {e}")
+
+
+def with_body(types: dict[str, CrmType], handler):
+    """An endpoint taking a JSON object: `handler(request, crm, body)` once the object type and the body
+    parsed (else HubSpot's 400)."""
+    async def endpoint(request: Request) -> Response:
+        crm = crm_type(types, request)
+        if isinstance(crm, Response):
+            return crm
+        body = await body_of(request)
+        if isinstance(body, Response):
+            return body
+        if not isinstance(body, dict):
+            return validation_error("Invalid input JSON: expected an object")
+        return await handler(request, crm, body)
+    return endpoint
+
+
 def routes(emu: "HubSpotEmulator") -> list[Route]:
     types, assoc = emu.types, emu.associations
-
-    def crm_type(request: Request, key: str = "object_type") -> CrmType | Response:
-        name = TYPE_NAMES.get(request.path_params[key])
-        if name is None:
-            return validation_error(f"Unable to infer object type from: {request.path_params[key]}")
-        return types[name]
 
     def not_found(object_id: str) -> Response:
         return error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
@@ -110,7 +136,7 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
         return crm.names(_names(request, "properties"), drift_at), history, associations
 
     async def list_objects(request: Request) -> Response:
-        crm = crm_type(request)
+        crm = crm_type(types, request)
         if isinstance(crm, Response):
             return crm
         q = request.query_params
@@ -144,7 +170,7 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
         return validation_error(f"{id_property} is not a unique property of {crm.schema.name}.")
 
     async def get_object(request: Request) -> Response:
-        crm = crm_type(request)
+        crm = crm_type(types, request)
         if isinstance(crm, Response):
             return crm
         object_id = request.path_params["object_id"]
@@ -156,20 +182,8 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
             return not_found(object_id)
         return json_response(render(crm, [r], *shape(request, crm))[0])
 
-    async def body_of(request: Request):
-        try:
-            return orjson.loads(await request.body())
-        except orjson.JSONDecodeError as e:
-            return validation_error(f"Invalid input JSON: {e}")
-
-    async def batch_read(request: Request) -> Response:
-        crm = crm_type(request)
-        if isinstance(crm, Response):
-            return crm
-        body = await body_of(request)
-        if isinstance(body, Response):
-            return body
-        inputs = body.get("inputs") if isinstance(body, dict) else None
+    async def batch_read(request: Request, crm: CrmType, body: dict) -> Response:
+        inputs = body.get("inputs")
         if not _id_inputs(inputs, BATCH_MAX_INPUTS):
             return validation_error(f"inputs must be a list of at most {BATCH_MAX_INPUTS} objects with an id.")
         id_property = body.get("idProperty")
@@ -196,13 +210,7 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
                           "context": {"ids": missing}, "links": {}, "errors": []}]
         return json_response(out, 207)
 
-    async def search_objects(request: Request) -> Response:
-        crm = crm_type(request)
-        if isinstance(crm, Response):
-            return crm
-        body = await body_of(request)
-        if isinstance(body, Response):
-            return body
+    async def search_objects(request: Request, crm: CrmType, body: dict) -> Response:
         now, drift_at = emu.world.now, emu.drift_at
         try:
             q = search.parse(body, crm, drift_at)
@@ -220,7 +228,7 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
         return json_response(body)
 
     async def object_associations(request: Request) -> Response:
-        src, dst = crm_type(request), crm_type(request, "to_type")
+        src, dst = crm_type(types, request), crm_type(types, request, "to_type")
         for t in (src, dst):
             if isinstance(t, Response):
                 return t
@@ -236,7 +244,7 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
         return json_response(body)
 
     async def association_batch_read(request: Request) -> Response:
-        src, dst = crm_type(request, "from_type"), crm_type(request, "to_type")
+        src, dst = crm_type(types, request, "from_type"), crm_type(types, request, "to_type")
         for t in (src, dst):
             if isinstance(t, Response):
                 return t
@@ -313,13 +321,13 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
         return json_response(owner)
 
     async def list_properties(request: Request) -> Response:
-        crm = crm_type(request)
+        crm = crm_type(types, request)
         if isinstance(crm, Response):
             return crm
         return json_response({"results": [] if _flag(request.query_params.get("archived")) else emu.property_definitions(crm)})
 
     async def get_property(request: Request) -> Response:
-        crm = crm_type(request)
+        crm = crm_type(types, request)
         if isinstance(crm, Response):
             return crm
         name = request.path_params["name"]
@@ -330,8 +338,8 @@ def routes(emu: "HubSpotEmulator") -> list[Route]:
 
     return [
         Route("/crm/v3/objects/{object_type}", list_objects),
-        Route("/crm/v3/objects/{object_type}/search", search_objects, methods=["POST"]),
-        Route("/crm/v3/objects/{object_type}/batch/read", batch_read, methods=["POST"]),
+        Route("/crm/v3/objects/{object_type}/search", with_body(types, search_objects), methods=["POST"]),
+        Route("/crm/v3/objects/{object_type}/batch/read", with_body(types, batch_read), methods=["POST"]),
         Route("/crm/v3/objects/{object_type}/{object_id}", get_object),
         Route("/crm/v4/objects/{object_type}/{object_id}/associations/{to_type}", object_associations),
         Route("/crm/v4/associations/{from_type}/{to_type}/batch/read", association_batch_read, methods=["POST"]),

@@ -10,7 +10,7 @@ from sandbox.store import Collection, Record
 from sandbox.timeutil import iso
 
 from sandbox.hubspot.objects import Associations
-from sandbox.hubspot.schema import ASSOCIATION_TYPES, ObjectSchema
+from sandbox.hubspot.schema import ASSOCIATION_TYPES, ObjectSchema, Prop
 
 Version = tuple[int, dict]
 
@@ -36,6 +36,11 @@ class CrmType:
         self._snapshot: Snapshot | None = None
         self._sources = {p.name: "CALCULATED" if p.calculated else "INTEGRATION" if p.custom else "CRM_UI"
                          for p in schema.by_name.values()}
+        self.created: dict[str, tuple[Prop, int]] = {}  # properties created through the API: name -> (prop, when)
+
+    def prop(self, name: str) -> Prop:
+        """The definition of a known property (HubSpot's, ours, the drift one or one created through the API)."""
+        return self.schema.by_name[name] if name in self.schema.by_name else self.created[name][0]
 
     def snapshot(self, now: int) -> Snapshot:
         s = self._snapshot
@@ -61,7 +66,7 @@ class CrmType:
         return records[start:end], ids[end - 1] + 1 if end < len(ids) else None
 
     def known(self, drift_at: int | None) -> set[str]:
-        names = {p.name for p in self.schema.props}
+        names = {p.name for p in self.schema.props} | set(self.created)
         return names | {self.schema.drift.name} if drift_at is not None else names
 
     def names(self, requested: list[str] | None, drift_at: int | None) -> list[str]:
@@ -105,7 +110,7 @@ class CrmType:
             val = self.value(r, version, name, drift_at)
             if val != prev:
                 out.append({"value": val if val is not None else "", "timestamp": iso(version[0]),
-                            "sourceType": self._sources[name]})
+                            "sourceType": self._sources.get(name, "INTEGRATION")})
             prev = val
         return out[::-1]
 
@@ -118,8 +123,9 @@ class CrmType:
             v = r.version_at(now)
             row = {"id": r.id, **{n: self.value(r, v, n, drift_at) for n in names},
                    "createdAt": r.extra["base"]["createdate"], "updatedAt": self.updated(r, v, now)}
-            if (carried := self.value(r, v, drift, drift_at)) is not None:
-                row[drift] = carried
+            for extra in (drift, *self.created):  # carried only by the records that have a value
+                if (carried := self.value(r, v, extra, drift_at)) is not None:
+                    row[extra] = carried
             if is_archived(r, now):
                 row["_deleted"] = True
             yield row

@@ -8,10 +8,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from sandbox.emulator import Emulator
+from sandbox.ids import numeric_id
 from sandbox.world.model import WORLD_START
 from sandbox.timeutil import DAY, iso
 
-from sandbox.hubspot import api, objects
+from sandbox.hubspot import api, objects, writes
 from sandbox.hubspot.boundary import plant
 from sandbox.hubspot.crm import AssociationIndex, CrmType
 from sandbox.hubspot.schema import COMPANIES, CONTACTS, deals_schema, pipelines, property_definition
@@ -38,6 +39,9 @@ class HubSpotEmulator(Emulator):
             (CONTACTS, data.contacts), (COMPANIES, data.companies), (deals_schema(seed), data.deals))}
         self.searchers = {name: Searcher(t) for name, t in self.types.items()}
         self.associations = AssociationIndex(self.types, data.associations)
+        self.portal_id = str(numeric_id(seed, "hubspot-portal", 0, digits=8))
+        self.created_groups: dict[str, list[dict]] = {}  # object type -> property groups created through the API
+        self.writes: list[dict] = []  # every change the write endpoints applied, in order
 
     @property
     def drift_at(self) -> int | None:
@@ -48,7 +52,12 @@ class HubSpotEmulator(Emulator):
         return f"{self.sandbox.base_url}/{self.name}"
 
     def routes(self) -> list[BaseRoute]:
-        return api.routes(self)
+        return writes.routes(self) + api.routes(self)
+
+    def log_write(self, action: str, object_type: str, object_id: str | None, name: str, value: str | None) -> None:
+        """Records one applied write (a created group or property, or one property's new value)."""
+        self.writes.append({"seq": len(self.writes) + 1, "at": iso(self.world.now), "action": action,
+                            "object_type": object_type, "id": object_id, "property": name, "value": value})
 
     def check_auth(self, request: Request) -> Response | None:
         if request.headers.get("authorization") == f"Bearer {self.sandbox.credentials.hubspot_access_token}":
@@ -67,6 +76,7 @@ class HubSpotEmulator(Emulator):
         props = [(p, CUSTOM_PROPERTIES_CREATED if p.custom else HUBSPOT_PROPERTIES_CREATED) for p in crm.schema.props]
         if self.drift_at is not None:
             props.append((crm.schema.drift, self.drift_at))
+        props += crm.created.values()
         return [property_definition(p, i, created, self.owners) for i, (p, created) in enumerate(props)]
 
     def truth(self) -> dict[str, Iterable[dict]]:
@@ -83,6 +93,7 @@ class HubSpotEmulator(Emulator):
                                  "createdAt": iso(p.created), "updatedAt": iso(p.created), "archived": False}
                                 for p in pipes for i, s in enumerate(p.stages)],
             "associations": self.associations.truth(now),
+            **({"_writes": self.writes} if self.writes else {}),  # once the write endpoints changed something
         }
 
     def on_advance(self, old_now: int, new_now: int) -> None:
@@ -93,4 +104,5 @@ class HubSpotEmulator(Emulator):
             self.sandbox.start_drift(self.name)
 
     def env(self) -> dict[str, str]:
-        return {"HUBSPOT_ACCESS_TOKEN": self.sandbox.credentials.hubspot_access_token, "HUBSPOT_API_BASE": self.api_base}
+        return {"HUBSPOT_ACCESS_TOKEN": self.sandbox.credentials.hubspot_access_token, "HUBSPOT_API_BASE": self.api_base,
+                "HUBSPOT_PORTAL_ID": self.portal_id}

@@ -61,6 +61,13 @@ def _ms(value: str | None) -> int | None:
     return int(value) if value.lstrip("-").isdigit() else int(parse_iso(value) * 1000)
 
 
+def _date_ms(value: str | None) -> int | None:
+    """A date property (`2026-11-02`, or midnight UTC in epoch milliseconds) as epoch milliseconds."""
+    if value is None or value == "" or value.lstrip("-").isdigit():
+        return _ms(value)
+    return int(parse_iso(value[:10] + "T00:00:00Z") * 1000)
+
+
 def _number(value: str | None) -> float | None:
     return None if value is None or value == "" else float(value)
 
@@ -71,7 +78,7 @@ def _lower(value: str | None) -> str | None:
 
 # how a property's values compare, by HubSpot property type
 _CONVERT: dict[str, Callable[[str | None], Any]] = {
-    "datetime": _ms, "number": _number, "string": _lower, "enumeration": lambda v: v, "bool": lambda v: v}
+    "datetime": _ms, "date": _date_ms, "number": _number, "string": _lower, "enumeration": lambda v: v, "bool": lambda v: v}
 
 
 def parse(body: Any, crm: CrmType, drift_at: int | None) -> Query:
@@ -118,7 +125,7 @@ def _filter(f: dict, crm: CrmType, known: set[str]) -> Filter:
         raise SearchError(f"Unable to filter by unknown property {name!r}.")
     if op not in OPERATORS:
         raise SearchError(f"Unknown filter operator {op!r}.")
-    convert = _CONVERT[crm.schema.by_name[name].type]
+    convert = _CONVERT[crm.prop(name).type]
     try:
         if op in ("IN", "NOT_IN"):
             return Filter(name, op, values=frozenset(convert(str(v)) for v in f.get("values") or ()))
@@ -263,7 +270,7 @@ class Searcher:
             return lambda r, v: r.created * 1000
         if name == "hs_object_id":
             return lambda r, v: int(r.id)
-        convert = _CONVERT[schema.by_name[name].type]
+        convert = _CONVERT[crm.prop(name).type]
         return lambda r, v: convert(crm.value(r, v, name, drift_at))
 
 

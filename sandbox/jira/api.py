@@ -15,7 +15,7 @@ from sandbox.jira import schema as s
 from sandbox.jira.engineering import BOARD_ID
 from sandbox.jira.jql import JqlError
 from sandbox.jira.model import version_index
-from sandbox.jira.render import ALL_FIELDS, CHANGELOG_IN_ISSUE
+from sandbox.jira.render import ALL_FIELDS, CHANGELOG_IN_ISSUE, adf, adf_text
 
 if TYPE_CHECKING:
     from sandbox.jira.emulator import JiraEmulator
@@ -29,8 +29,26 @@ LIGHT_FIELDS = {"id", "key", "issuekey"}
 BOARDS = ((BOARD_ID, "ENG board", "scrum", s.ENG), (2, "SUP queue", "kanban", s.SUP))
 
 
-def jira_error(status: int, *messages: str) -> Response:
-    return json_response({"errorMessages": list(messages), "errors": {}}, status)
+def jira_error(status: int, *messages: str, errors: dict | None = None) -> Response:
+    return json_response({"errorMessages": list(messages), "errors": errors or {}}, status)
+
+
+def _is_adf(value) -> bool:
+    return isinstance(value, dict) and value.get("type") == "doc" and isinstance(value.get("content"), list)
+
+
+def _rich_text(value, v: str) -> dict | None:
+    """A description or comment body as ADF: v3 takes only ADF, v2 only a string; None if it is neither."""
+    if v == "3":
+        return value if _is_adf(value) else None
+    return adf(value) if isinstance(value, str) else None
+
+
+def _pick(ref, items):
+    """The item (issue type, priority) that a `{"id": …}` or `{"name": …}` reference names; None if none."""
+    if not isinstance(ref, dict):
+        return None
+    return next((x for x in items if ref.get("id") == x.id or ref.get("name") == x.name), None)
 
 
 class BadRequest(Exception):
@@ -103,6 +121,8 @@ class JiraApi:
                 Route(f"{p}/search/approximate-count", _endpoint(self.approximate_count, v=v), methods=["POST"]),
                 Route(f"{p}/search", _endpoint(self.search_gone, v=v), methods=["GET", "POST"]),
                 Route(f"{p}/issue/bulkfetch", _endpoint(self.bulk_fetch, v=v), methods=["POST"]),
+                Route(f"{p}/issue", _endpoint(self.create_issue, v=v), methods=["POST"]),
+                Route(f"{p}/issue/{{key}}/comment", _endpoint(self.comments, v=v), methods=["GET", "POST"]),
                 Route(f"{p}/issue/{{key}}", _endpoint(self.issue, v=v)),
                 Route(f"{p}/issue/{{key}}/changelog", _endpoint(self.changelog, v=v)),
                 Route(f"{p}/project", _endpoint(self.projects, v=v)),
@@ -263,6 +283,58 @@ class JiraApi:
         body.update(maxResults=size, startAt=start, total=len(visible), isLast=last,
                     values=[self.e.render.history(h, v) for h in page])
         return json_response(body)
+
+    # -- writes: create an issue, comment on one ----------------------------------------------------
+    async def create_issue(self, request: Request, v: str) -> Response:
+        fields = (await self._json(request)).get("fields")
+        if not isinstance(fields, dict):
+            raise BadRequest(INVALID_PAYLOAD)
+        errors = {}
+        ref = fields.get("project") or {}
+        project = self._project(str(ref.get("key") or ref.get("id") or "")) if isinstance(ref, dict) else None
+        if project is None:
+            errors["project"] = "Specify a valid project ID or key"
+        issue_type = _pick(fields.get("issuetype"), project.issue_types) if project else None
+        if project and issue_type is None:
+            errors["issuetype"] = "Specify a valid issue type of the project"
+        summary = fields.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif len(summary) > 255:
+            errors["summary"] = "Summary must be less than 255 characters."
+        raw = fields.get("description")
+        description = adf("") if raw is None else _rich_text(raw, v)
+        if description is None:
+            errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+        labels = fields.get("labels") or []
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x and " " not in x for x in labels):
+            errors["labels"] = "Labels must be a list of words without spaces."
+        priority = _pick(fields.get("priority") or {"id": s.MEDIUM}, s.PRIORITIES.values())
+        if priority is None:
+            errors["priority"] = "Specify the Priority (id or name) in the string format"
+        if errors:
+            return jira_error(400, errors=errors)
+        issue = self.e.site.create_issue(project, issue_type, summary, adf_text(description), tuple(labels),
+                                         priority.id, self.e.site.staff.service.account_id, self.now)
+        self_url = f"{self.e.render.rest(v)}/issue/{issue.num}"
+        return json_response({"id": str(issue.num), "key": issue.key, "self": self_url}, 201)
+
+    async def comments(self, request: Request, v: str) -> Response:
+        issue = self._visible(request.path_params["key"], self.now)
+        if issue is None:
+            return jira_error(404, NO_ISSUE)
+        if request.method == "POST":
+            body = _rich_text((await self._json(request)).get("body"), v)
+            if body is None or not adf_text(body).strip():
+                return jira_error(400, errors={"comment": "Comment body can not be empty!"})
+            comment = self.e.site.add_comment(issue, self.e.site.staff.service.account_id, body, self.now)
+            return json_response(self.e.render.comment(issue, comment, v), 201)
+        q = request.query_params
+        visible = [c for c in issue.comments if c.at <= self.now]
+        start = max(0, _int(q.get("startAt"), 0, "startAt"))
+        size = min(max(1, _int(q.get("maxResults"), 100, "maxResults")), 100)
+        return json_response({"startAt": start, "maxResults": size, "total": len(visible),
+                              "comments": [self.e.render.comment(issue, c, v) for c in visible[start:start + size]]})
 
     # -- projects and versions ------------------------------------------------------------------
     def _project(self, ref: str) -> s.Project | None:

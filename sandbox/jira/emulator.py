@@ -87,4 +87,5 @@ class JiraEmulator(Emulator):
             "versions": ground_truth.versions(site, now),
             "_sla": ground_truth.sla(site, now),
             "_ticket_accounts": ground_truth.ticket_accounts(site, self.world, now),
+            **({"_writes": ground_truth.writes(site)} if site.writes else {}),  # once the API created something
         }

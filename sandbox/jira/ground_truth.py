@@ -35,7 +35,8 @@ def issues(site: JiraSite, now: int, drift: int | None) -> Iterator[dict]:
         if issue.created > now:
             continue
         n, deleted = _seen(issue, now)
-        updated, st = issue.record.versions[n - 1]
+        changed, st = issue.record.versions[n - 1]
+        updated = issue.updated_at(changed, now)
         reporter = site.users[issue.reporter]
         row = {
             "id": str(issue.num), "key": issue.key, "project_key": issue.project.key, "issuetype": issue.type.name,
@@ -145,6 +146,12 @@ def sla(site: JiraSite, now: int) -> Iterator[dict]:
             "resolution_ms": resolution_ms if resolved else None, "waiting_for_customer_ms": waiting + open_waiting,
             "resolution_breached": resolution_ms > resolution_goal if resolved or resolution_ms > resolution_goal else None,
         }
+
+
+def writes(site: JiraSite) -> Iterator[dict]:
+    """The issues and comments created through the API, in the order they were (a reference for tests)."""
+    for w in site.writes:
+        yield {**w, "at": _iso(w["at"])}
 
 
 def ticket_accounts(site: JiraSite, world: World, now: int) -> Iterator[dict]:

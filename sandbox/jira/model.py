@@ -90,6 +90,14 @@ class Draft:
     key: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    at: int
+    author: str  # accountId
+    body: dict  # an Atlassian Document Format document
+
+
 @dataclass(slots=True)
 class Issue:
     num: int
@@ -108,6 +116,13 @@ class Issue:
     tier: str | None
     parent: int | None
     rank: str
+    comments: list[Comment] = field(default_factory=list)  # added through the API (the world has none)
+
+    def updated_at(self, changed: int, now: int) -> int:
+        """Jira's `updated` at `now`: the last change (`changed`, the version's time) or a later comment."""
+        if not self.comments:
+            return changed
+        return max([changed, *(c.at for c in self.comments if c.at <= now)])
 
 
 class ChangeWriter:

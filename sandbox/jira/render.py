@@ -13,7 +13,7 @@ import orjson
 from sandbox.jira import schema as s
 from sandbox.jira.clock import ZoneClock, iso_utc
 from sandbox.jira.engineering import BOARD_ID, Release, Sprint
-from sandbox.jira.model import History, Issue, IssueState, User, version_index
+from sandbox.jira.model import Comment, History, Issue, IssueState, User, version_index
 from sandbox.jira.site import JiraSite
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
@@ -189,8 +189,8 @@ class Renderer:
         out = {"expand": ISSUE_EXPAND, "id": str(issue.num), "self": f"{rest}/issue/{issue.num}", "key": issue.key}
         rec = issue.record
         index = version_index(rec.versions, now)
-        updated, state = rec.versions[index]
-        f = self.fields(issue, state, updated, index, now, v, drift)
+        changed, state = rec.versions[index]
+        f = self.fields(issue, state, issue.updated_at(changed, now), index, now, v, drift)
         out["fields"] = f if fields is None else {k: val for k, val in f.items() if k in fields}
         if properties:
             out["properties"] = {}
@@ -231,7 +231,7 @@ class Renderer:
             "updated": jt(updated),
             "status": self.status(state.status, v),
             "components": [],
-            "description": _adf(issue.description) if v == "3" else issue.description,
+            "description": adf(issue.description) if v == "3" else issue.description,
             "summary": issue.summary,
             "creator": self.user(issue.creator, v),
             "subtasks": [],
@@ -284,16 +284,33 @@ class Renderer:
                 "type": {**RELATES, "self": f"{self.rest(v)}/issueLinkType/{RELATES['id']}"},
                 "outwardIssue" if lk.outward else "inwardIssue": ref}
 
+    def comment(self, issue: Issue, c: Comment, v: str) -> dict:
+        author, when = self.user(c.author, v), self.clock.jira(c.at)
+        return {"self": f"{self.rest(v)}/issue/{issue.num}/comment/{c.id}", "id": str(c.id), "author": author,
+                "body": c.body if v == "3" else adf_text(c.body), "updateAuthor": author, "created": when,
+                "updated": when, "jsdPublic": True}
+
     def history(self, h: History, v: str) -> dict:
         return {"id": str(h.id), "author": self.user(h.author, v), "created": self.clock.jira(h.at),
                 "items": [{"field": f, "fieldtype": ft, "fieldId": fid, "from": a, "fromString": a_s, "to": b, "toString": b_s}
                           for f, ft, fid, a, a_s, b, b_s in h.items]}
 
 
-def _adf(text: str) -> dict:
+def adf(text: str) -> dict:
     """Plain text as an Atlassian Document Format document (what v3 returns for rich-text fields)."""
     return {"type": "doc", "version": 1, "content": [
         {"type": "paragraph", "content": [{"type": "text", "text": para}]} for para in text.split("\n\n")]}
+
+
+def adf_text(doc: dict) -> str:
+    """The text of an Atlassian Document Format document: its blocks joined by blank lines (what v2 shows)."""
+    def text(node: dict) -> str:
+        if node.get("type") == "text":
+            return node.get("text", "")
+        if node.get("type") == "hardBreak":
+            return "\n"
+        return "".join(text(n) for n in node.get("content") or ())
+    return "\n\n".join(text(block) for block in doc.get("content") or ())
 
 
 def _user_date(iso_date: str) -> str:

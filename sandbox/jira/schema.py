@@ -105,7 +105,10 @@ SUP = Project("10000", "SUP", "Customer Support", "service_desk", "Requests from
               (SUPPORT_REQUEST, BUG_REPORT, BILLING_QUESTION, INCIDENT), (OPEN, IN_PROGRESS, WAITING, RESOLVED, CLOSED, REOPENED))
 ENG = Project("10001", "ENG", "Engineering", "software", "Product engineering: two-week sprints, monthly releases.",
               (EPIC, STORY, TASK, BUG), (TO_DO, IN_PROGRESS, IN_REVIEW, ENG_DONE))
-PROJECTS = {p.key: p for p in (SUP, ENG)}
+# where the data platform opens a follow-up per account that enters the "at risk" health tier
+CS = Project("10002", "CS", "Customer Success", "business", "Follow-ups on customer accounts (at-risk accounts are "
+             "opened by the data platform).", (TASK,), (TO_DO, IN_PROGRESS, ENG_DONE))
+PROJECTS = {p.key: p for p in (SUP, ENG, CS)}
 SERVICE_DESK_ID = "1"
 
 # JSM request type shown in the "Request Type" field, per SUP issue type

@@ -40,8 +40,8 @@ class IssueSearch:
             rows = []
             for issue in self.site.visible_issues(now):
                 versions = issue.record.versions
-                updated, state = versions[version_index(versions, now)]
-                rows.append((issue, state, updated))
+                changed, state = versions[version_index(versions, now)]
+                rows.append((issue, state, issue.updated_at(changed, now)))
             self._rows, self._rows_key = rows, key
         return self._rows
 

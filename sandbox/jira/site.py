@@ -7,7 +7,7 @@ import random
 
 from sandbox.jira import schema as s
 from sandbox.jira.engineering import Engineering
-from sandbox.jira.model import Change, ChangeWriter, Issue, User
+from sandbox.jira.model import Change, ChangeWriter, Comment, Issue, IssueState, User
 from sandbox.jira.people import AUTOMATION, build_staff
 from sandbox.jira.tickets import SupportDesk
 from sandbox.store import Collection, Record
@@ -48,8 +48,33 @@ class JiraSite:
             d.events = []
         self.by_num = {i.num: i for i in self.issues}
         self.by_key = {i.key: i for i in self.issues}
-        self.epoch = 0  # bumped whenever issues change after the derivation (planted updates)
+        self.epoch = 0  # bumped whenever issues change after the derivation (planted updates, API writes)
+        self.comment_ids = itertools.count(10000)
+        self.writes: list[dict] = []  # issues and comments created through the API, in order
         self._plant_boundary(world.now * 1000 - MINUTE_MS, world.now * 1000)
+
+    def create_issue(self, project: s.Project, issue_type: s.IssueType, summary: str, description: str,
+                     labels: tuple[str, ...], priority: str, author: str, at: int) -> Issue:
+        """A new issue in `project`'s first status, created by `author` at `at` (ms)."""
+        num = self.issues[-1].num + 1
+        key = f"{project.key}-{sum(1 for i in self.issues if i.project is project) + 1}"
+        state = IssueState(project.statuses[0].id, None, priority, None, None, at, labels)
+        issue = Issue(num, key, project, issue_type, summary, description, author, author, at,
+                      Record(str(num), at, [(at, state)]), [], None, None, None, None, f"0|i{num - 10000:05x}:")
+        self.issues.append(issue)
+        self.by_num[num], self.by_key[key] = issue, issue
+        self._changed("create_issue", issue, at, summary)
+        return issue
+
+    def add_comment(self, issue: Issue, author: str, body: dict, at: int) -> Comment:
+        comment = Comment(next(self.comment_ids), at, author, body)
+        issue.comments.append(comment)
+        self._changed("comment", issue, at, str(comment.id))
+        return comment
+
+    def _changed(self, action: str, issue: Issue, at: int, what: str) -> None:
+        self.writes.append({"seq": len(self.writes) + 1, "at": at, "action": action, "key": issue.key, "what": what})
+        self.epoch += 1
 
     def visible_issues(self, now_ms: int) -> list[Issue]:
         return [i for i in self.issues if i.record.exists_at(now_ms)]

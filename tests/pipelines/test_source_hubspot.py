@@ -158,7 +158,7 @@ def test_backfill_then_incremental_rounds_equal_truth(tmp_path, monkeypatch):
 
         # the staging models build and their tests pass on what was loaded
         dbt = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", "dbt_project",
-                              "--profiles-dir", "dbt_project", "--select", "staging.hubspot",
+                              "--profiles-dir", "dbt_project", "--select", "staging.hubspot", "--indirect-selection", "buildable",
                               "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
                              cwd=REPO, env={**os.environ, "PENGUIN_WAREHOUSE": str(paths.warehouse)},
                              capture_output=True, text=True, check=False)

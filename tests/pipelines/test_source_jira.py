@@ -220,7 +220,7 @@ def test_dbt_staging_builds_on_the_loaded_warehouse(clean_rounds, tmp_path):
     shutil.copy(warehouse, copy)
     dbt = Path(REPO, ".venv", "bin", "dbt")
     done = subprocess.run(
-        [str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--select", "staging.jira",
+        [str(dbt), "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--select", "staging.jira", "--indirect-selection", "buildable",
          "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         cwd=REPO, env={**os.environ, "PENGUIN_WAREHOUSE": str(copy)}, capture_output=True, text=True, timeout=300,
         check=False)

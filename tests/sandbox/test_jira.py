@@ -210,10 +210,10 @@ def test_changelog_endpoint_pages_oldest_first(env, truth):
 
 
 def test_projects_boards_sprints_versions_and_users(env, j, truth):
-    assert [p.key for p in j.projects()] == ["SUP", "ENG"]
+    assert [p.key for p in j.projects()] == ["SUP", "ENG", "CS"]
     http = _http(env)
     page = http.get(f"{env['JIRA_URL']}/rest/api/3/project/search", params={"maxResults": 1}, timeout=30).json()
-    assert (page["total"], page["isLast"], len(page["values"])) == (2, False, 1) and "startAt=1" in page["nextPage"]
+    assert (page["total"], page["isLast"], len(page["values"])) == (3, False, 1) and "startAt=1" in page["nextPage"]
     assert [(b.id, b.type) for b in j.boards(maxResults=False)] == [(1, "scrum"), (2, "kanban")]
     sprints = j.sprints(1, maxResults=False)  # more than one 50-sprint page
     assert len(sprints) > 50
