@@ -14,6 +14,7 @@ from pipelines.warehouse import connect
 
 MART_KEY = AssetKey(settings.MART.split("."))
 PREVIEW_LINES = 50
+LOG_LINES = 20
 
 
 def _push(context: AssetExecutionContext, push, api) -> MaterializeResult:
@@ -28,8 +29,14 @@ def _push(context: AssetExecutionContext, push, api) -> MaterializeResult:
         report: Report = push(con, api, context.run_id, mode == "dry-run")
     finally:
         con.close()
-    for line in report.lines:
-        context.log.info(("planned: " if mode == "dry-run" else "") + line)
+    # a few lines and the counts in the log (each log line is an event in Dagster's storage); every
+    # change is in the warehouse's audit table, and the first ones in the asset's metadata
+    prefix = "planned: " if mode == "dry-run" else ""
+    for line in report.lines[:LOG_LINES]:
+        context.log.info(prefix + line)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "nothing to change"
+    context.log.info(f"{prefix}{counts}" + (f" ({len(report.lines) - LOG_LINES} more changes not logged)"
+                                            if len(report.lines) > LOG_LINES else ""))
     preview = "\n".join(f"- {line}" for line in report.lines[:PREVIEW_LINES]) or "nothing to change"
     return MaterializeResult(metadata={"mode": mode, **{k: MetadataValue.int(v) for k, v in report.counts.items()},
                                        "changes": MetadataValue.md(preview)})

@@ -2,8 +2,10 @@
 through `with_retries`, with the vendor's clock taken from each response's `Date` header; and the
 two reads of what an earlier sync loaded that finding vanished objects needs.
 
-Calls go through `StripeClient.raw_request`, which returns the parsed JSON as plain dicts: building
-the typed `StripeObject`s costs 7× more per object and the sync only needs the wire data.
+Calls go through the client's raw requests, answered as plain dicts: building the typed
+`StripeObject`s costs 7× more per object and the sync only needs the wire data. Successful bodies are
+parsed with orjson: the client parses with the standard library into `OrderedDict`s (12.8 ms for a
+460 KB page of invoices, against 1.6 ms), which was a quarter of a backfill (docs/benchmark.md).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Iterator, Mapping
 
 import dlt
+import orjson
 import pyarrow as pa
 import stripe
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -76,18 +79,29 @@ class StripeApi:
         # Stripe's clock at this sync's first answer: every row the sync loads carries it (`_synced_at`)
         self.synced_at: int | None = None
 
+    def _raw_get(self, path: str, params: Mapping[str, Any]) -> tuple[dict, Mapping[str, str]]:
+        """`StripeClient.raw_request("get", …)` with the body parsed by orjson; an error answer, or a
+        body that does not parse, goes through the client's own reading, which raises its typed error."""
+        requestor = self._client._requestor
+        body, code, headers = requestor.request_raw("get", path, params=params, options={}, base_address="api",
+                                                    api_mode="V1", usage=["raw_request"])
+        if 200 <= code < 300:
+            try:
+                return orjson.loads(body), headers
+            except orjson.JSONDecodeError:
+                pass
+        response = requestor._interpret_response(body, code, headers, "V1")
+        return response.data, response.headers
+
     def get(self, path: str, params: Mapping[str, Any]) -> Page:
         """One GET; a `resource_missing` answer raises `Missing`."""
-        def call():
-            return self._client.raw_request("get", path, **params)
         try:
-            response = with_retries(SOURCE, call, classify, credential_vars=CREDENTIAL_VARS, what=f"GET {path}",
-                                    secrets=self._secrets)
+            body, headers = with_retries(SOURCE, lambda: self._raw_get(path, params), classify,
+                                         credential_vars=CREDENTIAL_VARS, what=f"GET {path}", secrets=self._secrets)
         except stripe.InvalidRequestError as e:  # only `resource_missing` is left unclassified
             raise Missing(f"GET {path}: {e.user_message}", e.param) from None
-        body = response.data
         data = body["data"] if body.get("object") == "list" else [body]
-        now = vendor_now(response.headers)
+        now = vendor_now(headers)
         if self.synced_at is None:
             self.synced_at = now
         return Page(data, bool(body.get("has_more")), now)
