@@ -35,6 +35,11 @@ def encryption_key() -> str | None:
     return os.environ.get(KEY_VARIABLE) or None
 
 
+def catalog(path: Path) -> str:
+    """The warehouse's catalog name, its file's stem: the name dbt's views refer to its tables by."""
+    return path.stem
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -50,7 +55,7 @@ def memory_connection() -> duckdb.DuckDBPyConnection:
 def attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str | None = None, read_only: bool = True) -> None:
     """Attaches the warehouse (or a copy of it: a backup, a compacted file) into `con` (from
     `memory_connection`) under `alias` (default: the file's stem), with the key if there is one."""
-    alias = alias or path.stem
+    alias = alias or catalog(path)
     key = encryption_key()
     options = ([f"ENCRYPTION_KEY {_literal(key)}"] if key else []) + (["READ_ONLY"] if read_only else [])
     sql = f'ATTACH {_literal(str(path))} AS "{alias}"' + (f" ({', '.join(options)})" if options else "")
@@ -64,7 +69,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = memory_connection()
     try:
         attach(con, path, read_only=read_only)
-        con.execute(f'USE "{path.stem}"')
+        con.execute(f'USE "{catalog(path)}"')
     except Exception:
         con.close()
         raise
@@ -101,7 +106,7 @@ def dlt_destination(con: duckdb.DuckDBPyConnection):
 def dbt_env(path: Path) -> dict[str, str]:
     """Environment for the dbt subprocess: the warehouse path, and for an encrypted one the
     `encrypted` target, the key (as a dbt secret, scrubbed from dbt's logs) and the extensions."""
-    env = {"PENGUIN_WAREHOUSE": str(path), "PENGUIN_WAREHOUSE_CATALOG": path.stem, "PENGUIN_DBT_TARGET": "warehouse"}
+    env = {"PENGUIN_WAREHOUSE": str(path), "PENGUIN_WAREHOUSE_CATALOG": catalog(path), "PENGUIN_DBT_TARGET": "warehouse"}
     key = encryption_key()
     if key is not None:
         env.update(PENGUIN_DBT_TARGET="encrypted", DBT_ENV_SECRET_WAREHOUSE_KEY=key,

@@ -55,7 +55,7 @@ def backup_warehouse(paths: Paths, directory: Path, keep: int = DEFAULT_KEEP) ->
     directory.mkdir(parents=True, exist_ok=True)
     name = f"warehouse-{stamp()}.duckdb"
     partial = directory / f".{name}.partial"
-    alias = _alias(paths)
+    alias = warehouse.catalog(paths.warehouse)
     con = warehouse.memory_connection()
     try:
         warehouse.attach(con, paths.warehouse)
@@ -115,7 +115,7 @@ def restore_backup(paths: Paths, backup: Path, overwrite: bool = False) -> Conte
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         shutil.copyfile(backup, staged)
-        contents = inspect(staged, _alias(paths), backup.name)
+        contents = inspect(staged, warehouse.catalog(paths.warehouse), backup.name)
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
@@ -139,8 +139,3 @@ def _busy(e: duckdb.Error, what: str) -> str:
     pid = re.search(r"\(PID (\d+)\)", str(e))
     return (f"the warehouse is open in another process{f' (PID {pid[1]})' if pid else ''}, probably a running "
             f"pipeline; {what} when it has finished")
-
-
-def _alias(paths: Paths) -> str:
-    """The warehouse's catalog name (its file name's stem): dbt's views name their tables through it."""
-    return paths.warehouse.stem

@@ -134,7 +134,7 @@ def _warehouse(paths: Paths) -> Iterator[duckdb.DuckDBPyConnection]:
         except duckdb.IOException as e:
             raise PrivacyError(f"the warehouse {paths.warehouse} is in use by another process (a pipeline run?): "
                                f"try again when it has finished ({str(e).splitlines()[0]})") from None
-        con.execute(f"use {_q(_alias(paths))}")
+        con.execute(f"use {_q(warehouse.catalog(paths.warehouse))}")
         con.execute(AUDIT_DDL)
         prepare_connection(con)
         yield con
@@ -149,10 +149,6 @@ def _schemas(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _total(tables: dict[str, dict[str, int]], kind: str) -> int:
     return sum(counts[kind] for counts in tables.values())
-
-
-def _alias(paths: Paths) -> str:
-    return paths.warehouse.stem
 
 
 def _q(identifier: str) -> str:
@@ -242,10 +238,10 @@ def _compact(con: duckdb.DuckDBPyConnection, paths: Paths) -> None:
     fresh = paths.warehouse.with_name(f".{paths.warehouse.name}.compacting")
     fresh.unlink(missing_ok=True)
     warehouse.attach(con, fresh, "compacted", read_only=False)
-    con.execute(f"copy from database {_q(_alias(paths))} to compacted")
+    con.execute(f"copy from database {_q(warehouse.catalog(paths.warehouse))} to compacted")
     con.execute("detach compacted")
     con.execute("use memory")
-    con.execute(f"detach {_q(_alias(paths))}")
+    con.execute(f"detach {_q(warehouse.catalog(paths.warehouse))}")
     os.replace(fresh, paths.warehouse)
 
 
